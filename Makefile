@@ -1,0 +1,42 @@
+# sxtriage — every target creates the virtualenv it needs.
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: demo test lint format bench soak interop screenshots clean
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e '.[dev]'
+	@touch $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/sxtriage demo
+
+test: $(STAMP)
+	$(BIN)/python -m pytest -m "not interop and not slow"
+
+lint: $(STAMP)
+	$(BIN)/ruff format --check .
+	$(BIN)/ruff check .
+
+format: $(STAMP)
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+bench: $(STAMP)
+	$(BIN)/python -m benchmarks
+
+soak: $(STAMP)
+	$(BIN)/python -m pytest -m slow
+
+interop: $(STAMP)
+	$(BIN)/python -m pytest -m interop
+
+screenshots: $(STAMP)
+	$(BIN)/python -m tests.scenes screenshots
+
+clean:
+	rm -rf $(VENV) build dist *.egg-info

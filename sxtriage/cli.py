@@ -1,0 +1,217 @@
+"""Command line: `sxtriage [tui] | demo | relay | sim | login | doctor | config show | handoff`.
+
+Exit codes: 0 ok, 1 a check failed (doctor), 2 bad usage/config/input.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+from pathlib import Path
+from typing import Any, NoReturn
+
+import click
+
+from sxtriage import __version__
+from sxtriage.config import ConfigError, LoadedSettings, load_settings
+from sxtriage.store import StoreError
+
+
+def fail(message: str, code: int = 2) -> NoReturn:
+    click.echo(f"sxtriage: {message}", err=True)
+    sys.exit(code)
+
+
+def _load(ctx: click.Context, **cli: Any) -> LoadedSettings:
+    obj = ctx.find_root().obj or {}
+    flags = {"data_dir": obj.get("data_dir"), **cli}
+    try:
+        loaded = load_settings(obj.get("config"), cli=flags)
+    except ConfigError as exc:
+        fail(str(exc))
+    _fill_secrets(loaded)
+    return loaded
+
+
+def _fill_secrets(loaded: LoadedSettings) -> None:
+    """Tokens not set by any layer come from the keyring (or its file fallback)."""
+    from pydantic import SecretStr
+
+    from sxtriage import secrets
+
+    s = loaded.settings
+    for field, name in (("sentry_token", secrets.SENTRY), ("github_token", secrets.GITHUB)):
+        if getattr(s, field) is None:
+            try:
+                value = secrets.get_secret(name)
+            except Exception:
+                value = None
+            if value:
+                setattr(s, field, SecretStr(value))
+                loaded.origins[field] = "keyring"
+
+
+def _entry(module: str, func: str) -> Any:
+    """Import a part lazily; a part that is not built yet says so and exits 2."""
+    try:
+        mod = importlib.import_module(module)
+    except ModuleNotFoundError as exc:
+        if exc.name and exc.name.startswith("sxtriage"):
+            fail(f"this command is not available in this build ({module} is missing)")
+        raise
+    return getattr(mod, func)
+
+
+@click.group(invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "--config", type=click.Path(path_type=Path), help="Config TOML (default: user config dir)."
+)
+@click.option("--data-dir", type=click.Path(path_type=Path), help="Where the SQLite store lives.")
+@click.option("--relay", "relay_url", help="Read an external relay or Spotlight sidecar at URL.")
+@click.version_option(__version__, prog_name="sxtriage")
+@click.pass_context
+def main(
+    ctx: click.Context, config: Path | None, data_dir: Path | None, relay_url: str | None
+) -> None:
+    """Live Sentry triage for the engineer on call.  With no command: the TUI."""
+    ctx.obj = {"config": config, "data_dir": data_dir}
+    if ctx.invoked_subcommand is None:
+        loaded = _load(ctx, relay_url=relay_url)
+        run = _entry("sxtriage.ui.run", "run_tui")
+        _guard(run, loaded)
+
+
+def _guard(fn: Any, *args: Any, **kwargs: Any) -> None:
+    try:
+        code = fn(*args, **kwargs)
+    except (ConfigError, StoreError) as exc:
+        fail(str(exc))
+    except OSError as exc:
+        if exc.errno in (98, 48):  # EADDRINUSE
+            fail(f"{exc.strerror}: the port is in use; stop the other process or pick --port")
+        raise
+    if isinstance(code, int) and code:
+        sys.exit(code)
+
+
+@main.command()
+@click.option(
+    "--rate",
+    type=click.FloatRange(0.0, 5000.0),
+    default=2.0,
+    show_default=True,
+    help="Simulated events per second across the four services.",
+)
+@click.pass_context
+def demo(ctx: click.Context, rate: float) -> None:
+    """TUI + Sentry API simulator + relay + four simulated services; no account needed."""
+    loaded = _load(ctx)
+    run = _entry("sxtriage.demo", "run_demo")
+    _guard(run, loaded, rate=rate)
+
+
+@main.command()
+@click.option("--host", default=None, help="Bind address (default 127.0.0.1).")
+@click.option("--port", type=click.IntRange(0, 65535), default=None, help="Port (default 8969).")
+@click.pass_context
+def relay(ctx: click.Context, host: str | None, port: int | None) -> None:
+    """Run the relay alone (headless); logs one line per second."""
+    loaded = _load(ctx, relay_host=host, relay_port=port)
+    run = _entry("sxtriage.relay.server", "run_cli")
+    _guard(run, loaded)
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True)
+@click.option("--token", default=None, help="Accept only this bearer token.")
+@click.option(
+    "--issues",
+    "n_issues",
+    type=click.IntRange(0, 1_000_000),
+    default=None,
+    help="Seed this many issues instead of the realistic dataset.",
+)
+@click.option(
+    "--fault",
+    "faults",
+    multiple=True,
+    help="Inject a fault: 500|502|503|429|401|timeout|latency=MS[@PATH_SUBSTRING][%RATE].",
+)
+def sim(
+    host: str, port: int, token: str | None, n_issues: int | None, faults: tuple[str, ...]
+) -> None:
+    """Run the Sentry API simulator (+ GitHub simulator) alone."""
+    run = _entry("sxtriage.sim.server", "run_cli")
+    _guard(run, host=host, port=port, token=token, n_issues=n_issues, faults=list(faults))
+
+
+@main.command()
+@click.option("--sentry-token", default=None, help="Sentry auth token (prompted if omitted).")
+@click.option("--github-token", default=None, help="GitHub token (optional).")
+def login(sentry_token: str | None, github_token: str | None) -> None:
+    """Store the Sentry and GitHub tokens in the keyring."""
+    from sxtriage import secrets
+
+    if sentry_token is None:
+        if not sys.stdin.isatty():
+            fail("no token given; pass --sentry-token or run in a terminal to be prompted")
+        sentry_token = click.prompt("Sentry auth token", hide_input=True)
+    if not sentry_token or not sentry_token.strip():
+        fail("empty Sentry token; create one at Settings → Auth Tokens and try again")
+    where = secrets.set_secret(secrets.SENTRY, sentry_token.strip())
+    click.echo(f"Sentry token {secrets.redact(sentry_token)} stored in {where}")
+    if github_token:
+        where = secrets.set_secret(secrets.GITHUB, github_token.strip())
+        click.echo(f"GitHub token {secrets.redact(github_token)} stored in {where}")
+
+
+@main.command()
+@click.option("--timeout", type=float, default=3.0, show_default=True)
+@click.pass_context
+def doctor(ctx: click.Context, timeout: float) -> None:
+    """Check tokens, Sentry reachability, org access, relay port, keyring."""
+    from sxtriage.doctor import run_checks
+
+    loaded = _load(ctx)
+    ok = True
+    for check in run_checks(loaded.settings, timeout=timeout):
+        ok &= check.ok
+        click.echo(check.line())
+    sys.exit(0 if ok else 1)
+
+
+@main.group("config")
+def config_group() -> None:
+    """Inspect the merged configuration."""
+
+
+@config_group.command("show")
+@click.pass_context
+def config_show(ctx: click.Context) -> None:
+    """Print the merged config (tokens redacted) and where each value came from."""
+    from sxtriage.doctor import render_config
+
+    loaded = _load(ctx)
+    click.echo(render_config(loaded))
+
+
+@main.command()
+@click.option("--since", default="8h", show_default=True, help="Shift length: 30m, 8h, 2d.")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Write the Markdown report here (default: stdout).",
+)
+@click.pass_context
+def handoff(ctx: click.Context, since: str, output: Path | None) -> None:
+    """Markdown report of the shift for the next on-call."""
+    loaded = _load(ctx)
+    run = _entry("sxtriage.triage.handoff", "run_cli")
+    _guard(run, loaded, since=since, output=output)
+
+
+if __name__ == "__main__":
+    main()
