@@ -12,6 +12,14 @@ import keyring
 import pytest
 from keyring.backend import KeyringBackend
 
+pytest_plugins = [
+    "tests.fixtures_sim",
+    "tests.fixtures_relay",
+    "tests.fixtures_ui",
+    "tests.fixtures_triage",
+    "tests.fixtures_alerts",
+]
+
 _ENV_VARS = (
     "SENTRY_AUTH_TOKEN",
     "SENTRY_ORG",
