@@ -1,0 +1,266 @@
+"""Triage key actions, mixed into the App: resolve, ignore, assign, tickets, links, undo.
+
+The App provides `self.backend` (settings, store, feed, sentry, relay, triage,
+detail_for), `self.selected_issues()`, `self.current_issue()` and Textual's `notify`.
+Every action is handed to `backend.triage` (the TriageEngine); nothing here speaks HTTP
+except through the engine and the GitHub client, both in background tasks.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from sxtriage.models import Action, ActionKind, IgnoreSpec, Issue
+
+
+def new_action(kind: ActionKind, issues: list[Issue], **fields: Any) -> Action:
+    return Action(id=uuid.uuid4().hex, kind=kind, issues=[i.key for i in issues], **fields)
+
+
+def _plural(n: int) -> str:
+    return "1 issue" if n == 1 else f"{n} issues"
+
+
+class TriageKeysMixin:
+    """Textual action methods for the triage keys (see ui/bindings.py for the keys)."""
+
+    # The App provides these; declared for type checkers only.
+    backend: Any
+    selected_issues: Callable[[], list[Issue]]
+    current_issue: Callable[[], Issue | None]
+    notify: Callable[..., None]
+    push_screen: Callable[..., Any]
+    run_worker: Callable[..., Any]
+
+    # --- helpers --------------------------------------------------------------------
+    def _engine(self) -> Any | None:
+        engine = getattr(getattr(self, "backend", None), "triage", None)
+        if engine is None:
+            self.notify(
+                "Triage is not ready yet (no Sentry or relay connection).", severity="warning"
+            )
+        return engine
+
+    def _targets(self) -> list[Issue]:
+        issues = list(self.selected_issues() or [])
+        if not issues:
+            self.notify(
+                "No issue selected: move the cursor onto an issue first.", severity="warning"
+            )
+        return issues
+
+    def _confirm_then(
+        self,
+        issues: list[Issue],
+        verb: str,
+        go: Callable[[], Awaitable[None]],
+        *,
+        always: bool = False,
+    ) -> None:
+        """One confirmation for more than one issue (or a destructive action), then `go`."""
+        if len(issues) <= 1 and not always:
+            self._spawn(go())
+            return
+        from sxtriage.ui.modals.confirm import ConfirmModal
+
+        def done(ok: bool | None) -> None:
+            if ok:
+                self._spawn(go())
+
+        self.push_screen(ConfirmModal(f"{verb} {_plural(len(issues))}?", _summary(issues)), done)
+
+    def _spawn(self, coro: Awaitable[None]) -> None:
+        async def run() -> None:
+            try:
+                await coro
+            except Exception as exc:  # the app keeps running; the user sees why
+                self.notify(f"Action failed: {exc}", severity="error", markup=False)
+
+        self.run_worker(run(), group="triage", exit_on_error=False)
+
+    async def _submit(self, action: Action, issues: list[Issue]) -> None:
+        engine = self._engine()
+        if engine is not None:
+            await engine.submit(action, issues)
+
+    def _simple(self, kind: ActionKind, verb: str, **fields: Any) -> None:
+        if self._engine() is None:
+            return
+        issues = self._targets()
+        if not issues:
+            return
+        action = new_action(kind, issues, **fields)
+        self._confirm_then(issues, verb, lambda: self._submit(action, issues))
+
+    # --- status -----------------------------------------------------------------------
+    def action_resolve(self) -> None:
+        self._simple(ActionKind.RESOLVE, "Resolve")
+
+    def action_resolve_next_release(self) -> None:
+        self._simple(ActionKind.RESOLVE_NEXT_RELEASE, "Resolve in next release")
+
+    def action_unresolve(self) -> None:
+        self._simple(ActionKind.UNRESOLVE, "Unresolve")
+
+    def action_ignore(self) -> None:
+        if self._engine() is None:
+            return
+        issues = self._targets()
+        if not issues:
+            return
+        from sxtriage.ui.modals.ignore import IgnoreModal
+
+        def chosen(spec: IgnoreSpec | None) -> None:
+            if spec is None:
+                return
+            action = new_action(ActionKind.IGNORE, issues, ignore=spec)
+            self._confirm_then(issues, "Ignore", lambda: self._submit(action, issues))
+
+        self.push_screen(IgnoreModal(count=len(issues)), chosen)
+
+    # --- assignment ---------------------------------------------------------------------
+    def action_assign(self) -> None:
+        engine = self._engine()
+        if engine is None:
+            return
+        issues = self._targets()
+        if not issues:
+            return
+        from sxtriage.ui.modals.assign import AssignChoice, AssignModal
+
+        async def open_modal() -> None:
+            candidates = await engine.assign_candidates(issues)
+
+            def chosen(choice: AssignChoice | None) -> None:
+                if choice is None:
+                    return
+                action = new_action(
+                    ActionKind.ASSIGN, issues, assign_to=choice.actor, assign_label=choice.label
+                )
+                self._confirm_then(issues, "Assign", lambda: self._submit(action, issues))
+
+            self.push_screen(AssignModal(candidates), chosen)
+
+        self._spawn(open_modal())
+
+    def action_assign_me(self) -> None:
+        engine = self._engine()
+        if engine is None:
+            return
+        issues = self._targets()
+        if not issues:
+            return
+
+        async def go() -> None:
+            me = await engine.me_actor()
+            if me is None:
+                self.notify(
+                    'Don\'t know who you are: set `me = "you@example.com"` in config.toml.',
+                    severity="warning",
+                    markup=False,
+                )
+                return
+            actor, label = me
+            action = new_action(ActionKind.ASSIGN, issues, assign_to=actor, assign_label=label)
+            await self._submit(action, issues)
+
+        self._confirm_then(issues, "Assign to me", go)
+
+    # --- GitHub ---------------------------------------------------------------------------
+    def action_create_ticket(self) -> None:
+        engine = self._engine()
+        if engine is None:
+            return
+        issue = self.current_issue()
+        if issue is None:
+            self.notify(
+                "No issue selected: move the cursor onto an issue first.", severity="warning"
+            )
+            return
+        from sxtriage.triage.ticket import TicketFlow
+
+        flow = TicketFlow(self.backend, issue, notify=self.notify)
+        self._spawn(flow.start(self.push_screen))
+
+    def action_open_ticket(self) -> None:
+        issue = self.current_issue()
+        if issue is None:
+            return
+        if not issue.linked_ticket:
+            self.notify(
+                f"{issue.short_id} has no linked ticket; press t to create one.", markup=False
+            )
+            return
+        self._open(issue.linked_ticket)
+
+    # --- links -----------------------------------------------------------------------------
+    def action_open_sentry(self) -> None:
+        issue = self.current_issue()
+        if issue is None:
+            return
+        if not issue.permalink:
+            self.notify(f"{issue.short_id} has no Sentry link (a local issue).", markup=False)
+            return
+        self._open(issue.permalink)
+
+    def _open(self, url: str) -> None:
+        from sxtriage.triage.links import open_link
+
+        result = open_link(url, app=self)
+        self.notify(result.message, severity=result.severity, markup=False)
+
+    def action_copy_link(self) -> None:
+        issue = self.current_issue()
+        if issue is None:
+            return
+        from sxtriage.triage.links import copy_text
+
+        text = issue.permalink or issue.short_id
+        result = copy_text(text, app=self)
+        self.notify(result.message, severity=result.severity, markup=False)
+
+    # --- undo / retry / handoff ---------------------------------------------------------------
+    def action_undo(self) -> None:
+        engine = self._engine()
+        if engine is None:
+            return
+
+        async def go() -> None:
+            undone = await engine.undo()
+            if undone is None:
+                self.notify("Nothing to undo.")
+
+        self._spawn(go())
+
+    def action_retry_failed(self) -> None:
+        engine = self._engine()
+        if engine is None:
+            return
+
+        async def go() -> None:
+            if not await engine.retry_last_failed():
+                self.notify("No failed action to retry.")
+
+        self._spawn(go())
+
+    def action_handoff(self) -> None:
+        backend = getattr(self, "backend", None)
+        if backend is None:
+            return
+        from sxtriage.triage.handoff import write_handoff
+
+        async def go() -> None:
+            path = await asyncio.to_thread(write_handoff, backend.settings, backend.store)
+            self.notify(f"Handoff report written to {path}", markup=False)
+
+        self._spawn(go())
+
+
+def _summary(issues: list[Issue], limit: int = 5) -> str:
+    lines = [f"{i.short_id}  {i.title[:60]}" for i in issues[:limit]]
+    if len(issues) > limit:
+        lines.append(f"… and {len(issues) - limit} more")
+    return "\n".join(lines)
