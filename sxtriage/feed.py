@@ -1,0 +1,321 @@
+"""The feed: one in-memory index of issues keyed by (source, id), merged from every source.
+
+Sources hand it `IssueDelta`s; triage hands it optimistic `apply_local` upserts.  The feed
+keeps the visible, filtered, sorted order (`order`, a list of keys) and tells listeners
+what changed as a `FeedChange`.  It never renders and never does I/O.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from sxtriage.models import Event, Issue, IssueDelta, IssueKey, Level, Source, Status
+from sxtriage.search import Query, ReleaseResolver, compile_query
+
+_TRIAGE_FIELDS = (
+    "status",
+    "substatus",
+    "assignee",
+    "assignee_id",
+    "linked_ticket",
+    "is_bookmarked",
+    "has_seen",
+)
+_PRIORITY_RANK = {"high": 3, "medium": 2, "low": 1}
+
+
+class SortKey(StrEnum):
+    LAST_SEEN = "last_seen"
+    FIRST_SEEN = "first_seen"
+    EVENTS = "events"
+    USERS = "users"
+    PRIORITY = "priority"
+
+
+@dataclass
+class FeedChange:
+    """What one update did to the visible list."""
+
+    added: list[IssueKey] = field(default_factory=list)
+    """Keys that became visible (first seen, or matching again)."""
+    changed: list[IssueKey] = field(default_factory=list)
+    removed: list[IssueKey] = field(default_factory=list)
+    new: list[IssueKey] = field(default_factory=list)
+    """Keys the feed had never seen before (for "N new")."""
+    reordered: bool = False
+
+    @property
+    def empty(self) -> bool:
+        return not (self.added or self.changed or self.removed or self.reordered)
+
+
+Listener = Callable[[FeedChange], None]
+
+
+@dataclass
+class ServiceStats:
+    open: int = 0
+    worst: Level | None = None
+    buckets: list[int] = field(default_factory=lambda: [0] * 30)
+    """Events per minute, oldest first; the last bucket is the current minute."""
+    bucket_minute: int = 0
+
+
+class Feed:
+    def __init__(
+        self,
+        *,
+        services: Iterable[str] = (),
+        me: str | None = None,
+        resolver: ReleaseResolver | None = None,
+        clock: Callable[[], float] = time.time,
+        linger: float = 8.0,
+        local_grace: float = 30.0,
+    ) -> None:
+        self.issues: dict[IssueKey, Issue] = {}
+        self.order: list[IssueKey] = []
+        self.services = list(services)
+        self.me = me
+        self.resolver = resolver
+        self.clock = clock
+        self.linger = linger
+        self.local_grace = local_grace
+        self.query: Query = Query()
+        self.scope: str | None = None
+        self.sort: SortKey = SortKey.LAST_SEEN
+        self.is_pending: Callable[[IssueKey], bool] | None = None
+        self._visible: set[IssueKey] = set()
+        self._leaving: dict[IssueKey, float] = {}
+        """Keys that stopped matching; still shown until the deadline (age-out)."""
+        self._local: dict[IssueKey, tuple[Issue, float]] = {}
+        self._sortval: dict[IssueKey, tuple] = {}
+        self._pos: dict[IssueKey, int] | None = None
+        self._links: dict[str, IssueKey] = {}
+        """Sentry issue id → the relay issue linked to it."""
+        self._listeners: list[Listener] = []
+        self._stats: dict[str, ServiceStats] = {s: ServiceStats() for s in self.services}
+
+    # --- listeners ---------------------------------------------------------------------
+    def subscribe(self, listener: Listener) -> Callable[[], None]:
+        self._listeners.append(listener)
+        return lambda: self._listeners.remove(listener)
+
+    def _emit(self, change: FeedChange) -> FeedChange:
+        if not change.empty:
+            for listener in list(self._listeners):
+                listener(change)
+        return change
+
+    # --- reading -----------------------------------------------------------------------
+    def get(self, key: IssueKey) -> Issue | None:
+        return self.issues.get(key)
+
+    def __len__(self) -> int:
+        return len(self.order)
+
+    @property
+    def total(self) -> int:
+        return len(self.issues)
+
+    def position(self, key: IssueKey) -> int | None:
+        if self._pos is None:
+            self._pos = {k: i for i, k in enumerate(self.order)}
+        return self._pos.get(key)
+
+    def leaving(self, key: IssueKey) -> bool:
+        return key in self._leaving
+
+    def linked_relay(self, issue: Issue) -> IssueKey | None:
+        """The relay issue whose events resolved to this Sentry issue, if any."""
+        return self._links.get(issue.id) if issue.source is Source.SENTRY else None
+
+    def stats(self, service: str) -> ServiceStats:
+        return self._stats.setdefault(service, ServiceStats())
+
+    # --- writing -----------------------------------------------------------------------
+    def apply(self, delta: IssueDelta) -> FeedChange:
+        """Merge a source's change set; returns (and emits) what became visible/changed."""
+        now = self.clock()
+        change = FeedChange()
+        for incoming in delta.upserts:
+            key = incoming.key
+            issue = self._merge_local(key, incoming, now)
+            self._upsert(key, issue, change)
+        for issue_id in delta.removals:
+            key = (delta.source, issue_id)
+            if self.issues.pop(key, None) is not None:
+                self._local.pop(key, None)
+                self._sortval.pop(key, None)
+                self._leaving.pop(key, None)
+                if key in self._visible:
+                    self._visible.discard(key)
+                    change.removed.append(key)
+        return self._finish(change)
+
+    def apply_local(self, issues: list[Issue]) -> FeedChange:
+        """Optimistic upsert from triage; survives older source data while pending."""
+        now = self.clock()
+        change = FeedChange()
+        for issue in issues:
+            self._local[issue.key] = (issue, now)
+            self._upsert(issue.key, issue, change)
+        return self._finish(change)
+
+    def observe_event(self, event: Event) -> None:
+        """Count an event for its service's events/min sparkline."""
+        self._count(event.service, 1, self.clock())
+
+    def _merge_local(self, key: IssueKey, incoming: Issue, now: float) -> Issue:
+        entry = self._local.get(key)
+        if entry is None:
+            return incoming
+        local, since = entry
+        same = all(getattr(local, f) == getattr(incoming, f) for f in _TRIAGE_FIELDS)
+        pending = self.is_pending(key) if self.is_pending is not None else True
+        if same or (not pending and now - since > self.local_grace):
+            del self._local[key]
+            return incoming
+        return incoming.model_copy(update={f: getattr(local, f) for f in _TRIAGE_FIELDS})
+
+    def _upsert(self, key: IssueKey, issue: Issue, change: FeedChange) -> None:
+        old = self.issues.get(key)
+        self.issues[key] = issue
+        if old is None:
+            change.new.append(key)
+            if issue.status is Status.UNRESOLVED:
+                self._count(issue.service, max(issue.count, 1), self.clock())
+        elif issue.source is Source.SENTRY and issue.count > old.count:
+            self._count(issue.service, issue.count - old.count, self.clock())
+        if issue.source is Source.RELAY and issue.sentry_issue_id:
+            self._links[issue.sentry_issue_id] = key
+        self._sortval[key] = self._sort_value(issue)
+        self._place(key, issue, change, was_known=old is not None)
+
+    def _place(self, key: IssueKey, issue: Issue, change: FeedChange, *, was_known: bool) -> None:
+        matches = self._matches(issue)
+        if matches:
+            self._leaving.pop(key, None)
+            if key in self._visible:
+                change.changed.append(key)
+            else:
+                self._visible.add(key)
+                change.added.append(key)
+        elif key in self._visible and was_known and self.linger > 0:
+            self._leaving.setdefault(key, self.clock() + self.linger)
+            change.changed.append(key)
+        elif key in self._visible:
+            self._visible.discard(key)
+            change.removed.append(key)
+
+    def _matches(self, issue: Issue) -> bool:
+        if self.scope is not None and issue.service != self.scope:
+            return False
+        if issue.source is Source.RELAY and issue.sentry_issue_id:
+            if (Source.SENTRY, issue.sentry_issue_id) in self.issues:
+                return False  # shown as its Sentry issue
+        return self.query.matches(issue)
+
+    def _finish(self, change: FeedChange) -> FeedChange:
+        if change.added or change.changed or change.removed:
+            self._resort()
+            change.reordered = True
+        self._refresh_stats()
+        return self._emit(change)
+
+    def _resort(self) -> None:
+        self.order = sorted(self._visible, key=self._sortval.__getitem__)
+        self._pos = None
+
+    # --- view settings -----------------------------------------------------------------
+    def set_filter(self, text: str) -> FeedChange:
+        """Raises SearchError (the current filter stays) when `text` does not parse."""
+        self.query = compile_query(text, me=self.me, resolver=self.resolver)
+        return self._refilter()
+
+    def set_scope(self, service: str | None) -> FeedChange:
+        self.scope = service
+        return self._refilter()
+
+    def set_sort(self, sort: SortKey) -> FeedChange:
+        self.sort = sort
+        self._sortval = {k: self._sort_value(i) for k, i in self.issues.items()}
+        self._resort()
+        return self._emit(FeedChange(reordered=True))
+
+    def tick(self, now: float | None = None) -> FeedChange:
+        """Age out rows that stopped matching more than `linger` seconds ago."""
+        now = self.clock() if now is None else now
+        change = FeedChange()
+        for key, deadline in list(self._leaving.items()):
+            if deadline <= now:
+                del self._leaving[key]
+                self._visible.discard(key)
+                change.removed.append(key)
+        if change.removed:
+            self._resort()
+            change.reordered = True
+        return self._emit(change)
+
+    def _refilter(self) -> FeedChange:
+        before = self._visible
+        self._leaving.clear()
+        matches = self._matches
+        self._visible = {k for k, issue in self.issues.items() if matches(issue)}
+        change = FeedChange(
+            added=list(self._visible - before),
+            removed=list(before - self._visible),
+            reordered=True,
+        )
+        self._resort()
+        return self._emit(change)
+
+    def _sort_value(self, issue: Issue) -> tuple:
+        sort = self.sort
+        if sort is SortKey.EVENTS:
+            primary: float = -issue.count
+        elif sort is SortKey.USERS:
+            primary = -issue.user_count
+        elif sort is SortKey.FIRST_SEEN:
+            primary = -issue.first_seen.timestamp()
+        elif sort is SortKey.PRIORITY:
+            primary = -(_PRIORITY_RANK.get(issue.priority or "", 0) * 10 + issue.level.rank)
+        else:
+            primary = 0.0
+        return (primary, -issue.last_seen.timestamp(), issue.source.value, issue.id)
+
+    # --- per-service stats ---------------------------------------------------------------
+    def _count(self, service: str, n: int, now: float) -> None:
+        stats = self.stats(service)
+        minute = int(now // 60)
+        shift = minute - stats.bucket_minute
+        if shift > 0:
+            keep = stats.buckets[shift:] if shift < len(stats.buckets) else []
+            stats.buckets = keep + [0] * (len(stats.buckets) - len(keep))
+            stats.bucket_minute = minute
+        if shift >= -len(stats.buckets) + 1:
+            stats.buckets[-1 + min(shift, 0)] += n
+
+    def _refresh_stats(self) -> None:
+        opened: dict[str, int] = dict.fromkeys(self._stats, 0)
+        worst: dict[str, Level | None] = dict.fromkeys(self._stats)
+        for issue in self.issues.values():
+            if issue.status is not Status.UNRESOLVED:
+                continue
+            svc = issue.service
+            opened[svc] = opened.get(svc, 0) + 1
+            cur = worst.get(svc)
+            if cur is None or issue.level.rank > cur.rank:
+                worst[svc] = issue.level
+        for svc, n in opened.items():
+            stats = self.stats(svc)
+            stats.open = n
+            stats.worst = worst.get(svc)
+
+    def rate(self, service: str, now: float | None = None) -> list[int]:
+        """Events per minute for the sparkline, aligned to `now`."""
+        stats = self.stats(service)
+        self._count(service, 0, self.clock() if now is None else now)
+        return list(stats.buckets)

@@ -1,0 +1,263 @@
+"""Sentry search syntax: parse a query once, match issues fast.
+
+Supported: `is:unresolved|resolved|ignored|archived|assigned|unassigned|bookmarked|linked`,
+`level:error` (or `level:[error,fatal]`), `service:api`, `project:api`, `assigned:me|none|
+#team|email`, `release:x` / `release:latest`, `firstRelease:x` / `firstRelease:latest`,
+`environment:prod` (`env:`), `platform:`, `has:tag`, `times_seen:>10` / `events:` /
+`users:>5`, any other `key:value` as a tag, `!key:value` / `-key:value` to negate,
+`*` wildcards in values, and "free text" (title, culprit, short id).
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from sxtriage.models import Issue, Level, Status
+
+ReleaseResolver = Callable[[str, str], str | None]
+"""(value such as "latest", service) → the concrete release, or None when unknown."""
+
+Predicate = Callable[[Issue], bool]
+
+
+class SearchError(ValueError):
+    """A query that cannot be parsed; the message names the problem and the fix."""
+
+
+@dataclass(frozen=True)
+class Term:
+    key: str | None
+    """None for free text."""
+    value: str
+    negate: bool = False
+
+
+_IS_VALUES = (
+    "unresolved",
+    "resolved",
+    "ignored",
+    "archived",
+    "assigned",
+    "unassigned",
+    "bookmarked",
+    "linked",
+    "unlinked",
+)
+_KEY_ALIASES = {
+    "env": "environment",
+    "first_release": "firstRelease",
+    "firstrelease": "firstRelease",
+    "timesseen": "times_seen",
+    "events": "times_seen",
+    "count": "times_seen",
+    "users": "user_count",
+    "assigned_to": "assigned",
+}
+_NUMERIC = {"times_seen", "user_count"}
+_TOKEN = re.compile(r'\s*(?:([!-]?)([A-Za-z_][\w.-]*):)?("(?:[^"\\]|\\.)*"?|\S+)?')
+
+
+def parse(text: str) -> list[Term]:
+    """Split a query into terms.  Raises SearchError with a one-line message."""
+    terms: list[Term] = []
+    pos = 0
+    text = text.strip()
+    while pos < len(text):
+        m = _TOKEN.match(text, pos)
+        if m is None or m.end() == pos:  # pragma: no cover - the pattern always advances
+            raise SearchError(f"cannot read the query near {text[pos : pos + 20]!r}")
+        pos = m.end()
+        neg, key, raw = m.group(1), m.group(2), m.group(3)
+        if key is None and raw is None:
+            continue
+        if raw is None:
+            raise SearchError(f"{key}: needs a value, e.g. {key}:something")
+        if raw.startswith('"'):
+            if len(raw) < 2 or not raw.endswith('"') or raw.endswith('\\"'):
+                raise SearchError('unterminated quote; close the "free text" with another "')
+            value = raw[1:-1].replace('\\"', '"')
+        else:
+            value = raw
+        if key is None:
+            negate = False
+            if value.startswith("!") and len(value) > 1 and not raw.startswith('"'):
+                negate, value = True, value[1:]
+            if value:
+                terms.append(Term(None, value, negate))
+            continue
+        key = _KEY_ALIASES.get(key.lower(), key if key == "firstRelease" else key.lower())
+        if not value:
+            raise SearchError(f"{key}: needs a value, e.g. {key}:something")
+        terms.append(Term(key, value, bool(neg)))
+    return terms
+
+
+def _values(value: str) -> list[str]:
+    if value.startswith("[") and value.endswith("]"):
+        items = [v.strip().strip('"') for v in value[1:-1].split(",")]
+        items = [v for v in items if v]
+        if not items:
+            raise SearchError(f"empty list {value}; write e.g. level:[error,fatal]")
+        return items
+    return [value]
+
+
+def _text_matcher(values: list[str]) -> Callable[[str | None], bool]:
+    """Case-insensitive equality, with `*` wildcards."""
+    exact = {v.lower() for v in values if "*" not in v}
+    globs = [re.compile(fnmatch.translate(v.lower())) for v in values if "*" in v]
+
+    def match(candidate: str | None) -> bool:
+        if candidate is None:
+            return False
+        low = candidate.lower()
+        return low in exact or any(g.match(low) for g in globs)
+
+    return match
+
+
+def _numeric(key: str, value: str) -> Predicate:
+    m = re.fullmatch(r"(>=|<=|>|<|=)?(\d+)", value)
+    if m is None:
+        raise SearchError(f"{key}:{value} needs a number, e.g. {key}:>10")
+    op, n = m.group(1) or "=", int(m.group(2))
+    attr = "count" if key == "times_seen" else "user_count"
+    ops: dict[str, Callable[[int], bool]] = {
+        ">": lambda x: x > n,
+        "<": lambda x: x < n,
+        ">=": lambda x: x >= n,
+        "<=": lambda x: x <= n,
+        "=": lambda x: x == n,
+    }
+    check = ops[op]
+    return lambda issue: check(getattr(issue, attr))
+
+
+@dataclass
+class Query:
+    """A compiled query; `matches(issue)` is cheap enough for 10,000 issues per keystroke."""
+
+    text: str = ""
+    terms: list[Term] = field(default_factory=list)
+    predicates: list[Predicate] = field(default_factory=list)
+
+    def matches(self, issue: Issue) -> bool:
+        return all(p(issue) for p in self.predicates)
+
+    @property
+    def empty(self) -> bool:
+        return not self.predicates
+
+
+def compile_query(
+    text: str, *, me: str | None = None, resolver: ReleaseResolver | None = None
+) -> Query:
+    """Parse and compile `text`.  Raises SearchError naming the bad term."""
+    terms = parse(text)
+    preds: list[Predicate] = []
+    for term in terms:
+        pred = _compile_term(term, me=me, resolver=resolver)
+        if term.negate:
+            preds.append(lambda issue, _p=pred: not _p(issue))
+        else:
+            preds.append(pred)
+    return Query(text=text, terms=terms, predicates=preds)
+
+
+def _compile_term(term: Term, *, me: str | None, resolver: ReleaseResolver | None) -> Predicate:
+    key, value = term.key, term.value
+    if key is None:
+        needle = value.lower()
+        return lambda issue: (
+            needle in issue.title.lower()
+            or needle in issue.culprit.lower()
+            or needle in issue.short_id.lower()
+        )
+    if key == "is":
+        return _compile_is(value)
+    if key == "level":
+        levels = _values(value)
+        wanted = set()
+        for lv in levels:
+            if lv.lower() not in {x.value for x in Level}:
+                raise SearchError(f"unknown level {lv!r}; use fatal, error, warning, info or debug")
+            wanted.add(Level(lv.lower()))
+        return lambda issue: issue.level in wanted
+    if key in _NUMERIC:
+        return _numeric(key, value)
+    if key in ("service", "project", "environment", "platform"):
+        match = _text_matcher(_values(value))
+        return lambda issue: match(getattr(issue, key))
+    if key == "assigned":
+        return _compile_assigned(_values(value), me)
+    if key in ("release", "firstRelease"):
+        return _compile_release(key, _values(value), resolver)
+    if key == "has":
+        tag = value.lower()
+        return lambda issue: bool(issue.tags.get(tag)) or bool(getattr(issue, tag, None))
+    match = _text_matcher(_values(value))
+    return lambda issue: match(issue.tags.get(key))
+
+
+def _compile_is(value: str) -> Predicate:
+    v = value.lower()
+    if v == "archived":
+        v = "ignored"
+    checks: dict[str, Predicate] = {
+        "unresolved": lambda i: i.status is Status.UNRESOLVED,
+        "resolved": lambda i: i.status is Status.RESOLVED,
+        "ignored": lambda i: i.status is Status.IGNORED,
+        "assigned": lambda i: i.assignee is not None,
+        "unassigned": lambda i: i.assignee is None,
+        "bookmarked": lambda i: i.is_bookmarked,
+        "linked": lambda i: i.linked_ticket is not None,
+        "unlinked": lambda i: i.linked_ticket is None,
+    }
+    if v not in checks:
+        raise SearchError(f"unknown is:{value}; use one of {', '.join(_IS_VALUES)}")
+    return checks[v]
+
+
+def _compile_assigned(values: list[str], me: str | None) -> Predicate:
+    wanted: list[str] = []
+    want_none = False
+    for v in values:
+        low = v.lower()
+        if low == "me":
+            if not me:
+                raise SearchError('assigned:me needs your user; set `me = "you@x.com"` in config')
+            wanted.append(me.lower())
+        elif low in ("none", "nobody"):
+            want_none = True
+        else:
+            wanted.append(low)
+    match = _text_matcher(wanted)
+
+    def pred(issue: Issue) -> bool:
+        if issue.assignee is None:
+            return want_none
+        return match(issue.assignee) or match(issue.assignee_id)
+
+    return pred
+
+
+def _compile_release(key: str, values: list[str], resolver: ReleaseResolver | None) -> Predicate:
+    attr = "release" if key == "release" else "first_release"
+    dynamic = [v for v in values if v.lower() == "latest"]
+    static = _text_matcher([v for v in values if v.lower() != "latest"])
+    if dynamic and resolver is None:
+        raise SearchError(f"{key}:latest needs release data; it works once events arrive")
+
+    def pred(issue: Issue) -> bool:
+        candidate = getattr(issue, attr)
+        if static(candidate):
+            return True
+        if dynamic and resolver is not None and candidate is not None:
+            latest = resolver("latest", issue.service)
+            return latest is not None and latest == candidate
+        return False
+
+    return pred
