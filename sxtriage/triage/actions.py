@@ -1,0 +1,391 @@
+"""TriageEngine: optimistic apply → durable outbox → Sentry / relay, rollback, undo.
+
+`submit` commits the action to the outbox, then changes the screen (via `apply`), then
+a single background worker sends queued actions in order.  Sentry issues go through the
+bulk endpoint in chunks of 100 (progress is saved per chunk, so a half-sent bulk resumes
+where it stopped); relay (local) issues through the relay's local endpoints.  On failure
+the issues not yet changed on the server are rolled back on screen and a toast says why;
+`retry` sends the rest again.  `start` replays whatever a crash left in the outbox.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from sxtriage.models import Action, ActionKind, Issue, IssueKey, Source
+from sxtriage.store import Store
+from sxtriage.triage.effects import (
+    NOT_IDEMPOTENT,
+    describe_error,
+    inverse_actions,
+    matches,
+    optimistic,
+    relay_update_fields,
+    sentry_update_fields,
+    verb,
+)
+from sxtriage.triage.outbox import FAILED, SENDING, Outbox, OutboxEntry
+
+log = logging.getLogger(__name__)
+BULK_CHUNK = 100
+
+Apply = Callable[[list[Issue]], Any]
+Toast = Callable[[str, str], Any]
+
+
+@dataclass(frozen=True)
+class AssignCandidate:
+    actor: str | None
+    """"user:12" / "team:3"; None means "nobody" (unassign)."""
+    label: str
+    kind: str
+    """"me", "recent", "suggested", "member", "team" or "nobody"."""
+    hint: str = ""
+
+
+def _chunks(items: list[str], size: int) -> Iterable[list[str]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def _short(issues: list[Issue]) -> str:
+    if len(issues) == 1:
+        return issues[0].short_id
+    return f"{len(issues)} issues"
+
+
+class TriageEngine:
+    def __init__(
+        self,
+        *,
+        store: Store,
+        sentry: Any | None,
+        relay: Any | None,
+        apply: Apply,
+        toast: Toast,
+        me: str | None = None,
+        github: Any | None = None,
+        bulk_chunk: int = BULK_CHUNK,
+    ) -> None:
+        self.store = store
+        self.outbox = Outbox(store)
+        self.sentry = sentry
+        self.relay = relay
+        self.github = github
+        self.apply = apply
+        self.toast = toast
+        self.me = me
+        self.bulk_chunk = bulk_chunk
+        self.pending: dict[IssueKey, str] = {}
+        """Issue key → id of the action still on its way to the server."""
+        self.failed: dict[str, OutboxEntry] = {}
+        """Failed actions, oldest first, until retried."""
+        self.linked_tickets: dict[IssueKey, str] = {}
+        self.recent_assignees: list[tuple[str, str]] = []
+        self._entries: dict[str, OutboxEntry] = {}
+        self._undo: list[str] = []
+        self._queue: asyncio.Queue[str] = asyncio.Queue()
+        self._worker: asyncio.Task[None] | None = None
+        self._idle = asyncio.Event()
+        self._idle.set()
+        self._members: list[Any] | None = None
+        self._teams: list[Any] | None = None
+
+    @property
+    def actor(self) -> str:
+        return self.me or "me"
+
+    # --- lifecycle ----------------------------------------------------------------------
+    async def start(self) -> int:
+        """Replay the outbox; returns how many actions were resumed."""
+        rows = await self.store.query("SELECT source, issue_id, url FROM tickets")
+        for row in rows:
+            self.linked_tickets[(Source(row["source"]), row["issue_id"])] = row["url"]
+        resumed = 0
+        for entry in await self.outbox.unfinished():
+            action = entry.action
+            if entry.state == SENDING and action.kind in NOT_IDEMPOTENT:
+                reason = "interrupted while sending; it may have reached Sentry - check, then retry"
+                await self.outbox.fail(action.id, reason)
+                entry.state, entry.last_error = FAILED, reason
+                self.failed[action.id] = entry
+                continue
+            self._entries[action.id] = entry
+            self._show(entry)
+            self._queue.put_nowait(action.id)
+            resumed += 1
+        if resumed:
+            self.toast(f"Resuming {resumed} queued action(s) from the last session", "information")
+        if self.failed:
+            self.toast(f"{len(self.failed)} action(s) were interrupted: retry them", "warning")
+        self._ensure_worker()
+        return resumed
+
+    async def close(self) -> None:
+        """Stop sending; unfinished actions stay in the outbox for the next start."""
+        if self._worker is not None:
+            self._worker.cancel()
+            try:
+                await self._worker
+            except (asyncio.CancelledError, Exception):
+                pass
+            self._worker = None
+
+    async def drain(self) -> None:
+        """Wait until every queued action has been sent or has failed."""
+        await self._idle.wait()
+
+    def _ensure_worker(self) -> None:
+        if self._worker is None or self._worker.done():
+            self._worker = asyncio.create_task(self._run(), name="sxtriage-outbox")
+
+    # --- submitting -----------------------------------------------------------------------
+    async def submit(self, action: Action, issues: list[Issue]) -> None:
+        """Commit to the outbox, show the change at once, send in the background."""
+        if action.actor == "me":
+            action.actor = self.actor
+        by_key = {i.key: i for i in issues}
+        previous = [by_key[k].model_copy(deep=True) for k in action.issues if k in by_key]
+        entry = OutboxEntry(action=action, state="pending", previous=previous)
+        await self.outbox.add(action, previous)
+        self._entries[action.id] = entry
+        if action.undo_of is None and action.kind not in NOT_IDEMPOTENT:
+            self._undo.append(action.id)
+        if action.kind is ActionKind.ASSIGN and action.assign_to:
+            self._remember_assignee(action.assign_to, action.assign_label or action.assign_to)
+        self._show(entry)
+        self._idle.clear()
+        self._queue.put_nowait(action.id)
+        self._ensure_worker()
+
+    def _show(self, entry: OutboxEntry) -> None:
+        """Apply the optimistic state of the issues not yet done on the server."""
+        changed = []
+        for issue in entry.previous:
+            if issue.id in entry.sent:
+                continue
+            self.pending[issue.key] = entry.action.id
+            changed.append(optimistic(issue, entry.action))
+        if changed:
+            self.apply(changed)
+
+    async def link_ticket(self, issue: Issue, url: str) -> None:
+        """Show the ticket on the issue, store it, and post it to Sentry as a note."""
+        import uuid
+
+        action = Action(
+            id=uuid.uuid4().hex, kind=ActionKind.LINK_TICKET, issues=[issue.key], text=url
+        )
+        self.linked_tickets[issue.key] = url
+        await self.submit(action, [issue])
+
+    # --- undo / retry ---------------------------------------------------------------------
+    async def undo(self) -> Action | None:
+        """Revert the last action through the same path; returns the first undo action."""
+        while self._undo:
+            action_id = self._undo.pop()
+            entry = self._entries.get(action_id) or await self.outbox.get(action_id)
+            if entry is None or action_id in self.failed or entry.state == FAILED:
+                continue  # rolled back already: nothing to revert on the server
+            current = [optimistic(i, entry.action) for i in entry.previous]
+            inverses = inverse_actions(entry.action, entry.previous, actor=self.actor)
+            by_key = {i.key: i for i in current}
+            for inverse in inverses:
+                await self.submit(inverse, [by_key[k] for k in inverse.issues if k in by_key])
+            if inverses:
+                self.toast(f"Undo: {verb(entry.action)} on {_short(entry.previous)}", "information")
+                return inverses[0]
+        return None
+
+    async def retry(self, action_id: str) -> bool:
+        entry = self.failed.pop(action_id, None) or await self.outbox.get(action_id)
+        if entry is None or entry.state not in (FAILED, "pending"):
+            return False
+        await self.outbox.requeue(action_id)
+        entry.state, entry.last_error = "pending", None
+        self._entries[action_id] = entry
+        self._show(entry)
+        self._idle.clear()
+        self._queue.put_nowait(action_id)
+        self._ensure_worker()
+        return True
+
+    async def retry_last_failed(self) -> bool:
+        if not self.failed:
+            return False
+        return await self.retry(next(reversed(self.failed)))
+
+    # --- the worker ---------------------------------------------------------------------
+    async def _run(self) -> None:
+        while True:
+            if self._queue.empty():
+                self._idle.set()
+            action_id = await self._queue.get()
+            entry = self._entries.get(action_id)
+            if entry is None:
+                continue
+            await self._process(entry)
+
+    async def _process(self, entry: OutboxEntry) -> None:
+        action = entry.action
+        resumed = entry.state == SENDING
+        await self.outbox.mark_sending(action.id)
+        entry.state = SENDING
+        entry.attempts += 1
+        try:
+            await self._send(entry, resumed=resumed)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            reason = describe_error(exc)
+            log.info("action %s %s failed: %s", action.id, action.kind.value, reason)
+            await self.outbox.fail(action.id, reason)
+            entry.state, entry.last_error = FAILED, reason
+            self.failed[action.id] = entry
+            self._entries.pop(action.id, None)
+            self._rollback(entry)
+            done = len(entry.sent)
+            part = f" ({done} of {len(entry.previous)} done)" if done else ""
+            self.toast(
+                f"{verb(action)} failed on {_short(entry.previous)}{part}: {reason}. "
+                "Rolled back; retry with 'Retry failed action'.",
+                "error",
+            )
+            return
+        await self.outbox.finish(entry, targets=entry.previous)
+        entry.state = "done"
+        self._entries.pop(action.id, None)
+        settled = []
+        for issue in entry.previous:
+            if self.pending.get(issue.key) == action.id:
+                del self.pending[issue.key]
+                settled.append(optimistic(issue, action))
+        if settled:
+            self.apply(settled)  # repaint without the pending marker
+
+    def _rollback(self, entry: OutboxEntry) -> None:
+        back = []
+        for issue in entry.previous:
+            if self.pending.get(issue.key) != entry.action.id:
+                continue
+            del self.pending[issue.key]
+            if issue.id in entry.sent:
+                back.append(optimistic(issue, entry.action))
+            else:
+                back.append(issue)
+        if entry.action.kind is ActionKind.LINK_TICKET:
+            for issue in entry.previous:
+                self.linked_tickets.pop(issue.key, None)
+        if back:
+            self.apply(back)
+
+    async def _send(self, entry: OutboxEntry, *, resumed: bool) -> None:
+        action = entry.action
+        todo = [i for i in entry.previous if i.id not in entry.sent]
+        sentry_ids = [i.id for i in todo if i.source is Source.SENTRY]
+        relay_ids = [i.id for i in todo if i.source is Source.RELAY]
+        if action.kind is ActionKind.LINK_TICKET:
+            for issue in todo:
+                await self.outbox.add_ticket(issue, action.text or "")
+        if sentry_ids:
+            if self.sentry is None:
+                raise RuntimeError("not connected to Sentry; set a token with `sxtriage login`")
+            await self._send_sentry(entry, sentry_ids, resumed=resumed)
+        for issue_id in relay_ids:
+            fields = relay_update_fields(action)
+            if fields is not None:
+                if self.relay is None:
+                    raise RuntimeError("the local relay is not connected")
+                await self.relay.update_issue(issue_id, **fields)
+            entry.sent.add(issue_id)
+
+    async def _send_sentry(self, entry: OutboxEntry, ids: list[str], *, resumed: bool) -> None:
+        action = entry.action
+        if action.kind in (ActionKind.NOTE, ActionKind.LINK_TICKET):
+            for issue_id in ids:
+                text = action.text or ""
+                if action.kind is ActionKind.LINK_TICKET:
+                    text = f"GitHub issue: {text}"
+                await self.sentry.add_note(issue_id, text)
+                entry.sent.add(issue_id)
+                await self.outbox.progress(entry)
+            return
+        from sxtriage.sentry.client import IssueUpdate
+
+        update = IssueUpdate(**sentry_update_fields(action))
+        if resumed and len(ids) == 1:
+            # The request may have reached Sentry before the crash: look before resending.
+            current = await self.sentry.get_issue(ids[0])
+            if matches(current, action):
+                entry.sent.add(ids[0])
+                return
+        if len(ids) == 1:
+            await self.sentry.update_issue(ids[0], update)
+            entry.sent.add(ids[0])
+            return
+        for chunk in _chunks(ids, self.bulk_chunk):
+            await self.sentry.bulk_update(chunk, update)
+            entry.sent.update(chunk)
+            await self.outbox.progress(entry)
+
+    # --- assignment helpers -----------------------------------------------------------------
+    def _remember_assignee(self, actor: str, label: str) -> None:
+        self.recent_assignees = [(a, n) for a, n in self.recent_assignees if a != actor]
+        self.recent_assignees.insert(0, (actor, label))
+        del self.recent_assignees[8:]
+
+    async def _load_people(self) -> tuple[list[Any], list[Any]]:
+        if self.sentry is None:
+            return [], []
+        if self._members is None:
+            self._members, self._teams = await asyncio.gather(
+                self.sentry.list_members(), self.sentry.list_teams()
+            )
+        return self._members or [], self._teams or []
+
+    async def me_actor(self) -> tuple[str, str] | None:
+        if not self.me:
+            return None
+        members, _ = await self._load_people()
+        want = self.me.lower()
+        for m in members:
+            names = {(m.email or "").lower(), (m.username or "").lower(), m.name.lower()}
+            if want in names:
+                return m.actor, m.email or m.name
+        if self.sentry is None:
+            return f"user:{self.me}", self.me
+        return None
+
+    async def assign_candidates(
+        self, issues: list[Issue], services: dict[str, Any] | None = None
+    ) -> list[AssignCandidate]:
+        """ "me" first, recent assignees next, the service's default team, then everyone."""
+        members, teams = await self._load_people()
+        out: list[AssignCandidate] = []
+        seen: set[str | None] = set()
+
+        def add(c: AssignCandidate) -> None:
+            if c.actor not in seen:
+                seen.add(c.actor)
+                out.append(c)
+
+        me = await self.me_actor()
+        if me:
+            add(AssignCandidate(me[0], me[1], "me", "me"))
+        for actor, label in self.recent_assignees:
+            add(AssignCandidate(actor, label, "recent", "recent"))
+        for svc in dict.fromkeys(i.service for i in issues):
+            default = getattr((services or {}).get(svc), "default_team", None)
+            for t in teams:
+                if default and t.slug == default:
+                    add(AssignCandidate(t.actor, f"#{t.slug}", "suggested", f"{svc} team"))
+        for m in members:
+            add(AssignCandidate(m.actor, m.email or m.name, "member", m.name))
+        for t in teams:
+            add(AssignCandidate(t.actor, f"#{t.slug}", "team", t.name))
+        add(AssignCandidate(None, "nobody", "nobody", "unassign"))
+        return out
