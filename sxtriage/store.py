@@ -92,6 +92,16 @@ MIGRATIONS: list[str] = [
         value TEXT NOT NULL
     );
     """,
+    # 2: relay — issue change order for stream replay, distinct users per relay issue
+    """
+    ALTER TABLE issues ADD COLUMN seq INTEGER;
+    CREATE INDEX issues_seq ON issues(seq);
+    CREATE TABLE relay_issue_users (
+        issue_id TEXT NOT NULL,
+        user TEXT NOT NULL,
+        PRIMARY KEY (issue_id, user)
+    ) WITHOUT ROWID;
+    """,
 ]
 
 
