@@ -1,0 +1,408 @@
+"""The ingest pipeline: parse → normalize/scrub (worker pool) → group → commit → broadcast.
+
+Requests are batched per event-loop turn (up to `batch_max` items); each batch goes to a
+worker process as one call, comes back in order, and is committed by one store job
+(group commit).  A request's future resolves only after its rows are committed, so an
+HTTP 2xx always means "durable".  Batches overlap: while batch N commits, batch N+1 is
+being scrubbed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import multiprocessing
+import multiprocessing.spawn as mp_spawn
+import sqlite3
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
+
+from sxtriage.relay import grouping
+from sxtriage.relay.envelope import DROPPED_TYPES, EVENT_TYPES, Envelope
+from sxtriage.relay.normalize import Job, Result, build_pii_config, init_worker, process_batch
+from sxtriage.store import Store
+
+_WORKER_TYPES = EVENT_TYPES | {"span"}
+
+
+class IngestError(Exception):
+    """The envelope was refused after parsing; `status` is the HTTP status to answer."""
+
+    def __init__(self, message: str, status: int = 400) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+@dataclass(slots=True)
+class Published:
+    """One committed envelope, ready for the stream."""
+
+    seq: int
+    data: str
+    issues: list[str]
+
+
+@dataclass(slots=True)
+class _Pending:
+    env: Envelope
+    service: str
+    project_id: int | None
+    future: asyncio.Future[str]
+    jobs: list[int] = field(default_factory=list)
+    results: list[Result] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class _Prepared:
+    pending: _Pending
+    header: str
+    items: list[tuple[dict[str, Any], str, dict[str, Any] | None]]
+    received: float
+
+
+def make_executor(workers: int, pii_config_json: str) -> Executor:
+    """`workers` > 0: a process pool (default); 0: a thread pool (Rust releases the GIL)."""
+    if workers <= 0:
+        init_worker(pii_config_json)
+        return ThreadPoolExecutor(max_workers=2, thread_name_prefix="sxtriage-scrub")
+    ctx = multiprocessing.get_context("spawn")
+    return ProcessPoolExecutor(
+        max_workers=workers, mp_context=ctx, initializer=init_worker, initargs=(pii_config_json,)
+    )
+
+
+@contextlib.contextmanager
+def _without_main() -> Iterator[None]:
+    """Spawned workers need only sxtriage, not the embedding program's `__main__`
+    (re-running a script without a main guard would recurse)."""
+    original = mp_spawn.get_preparation_data
+
+    def prep(name: str) -> dict[str, Any]:
+        data = original(name)
+        data.pop("init_main_from_path", None)
+        data.pop("init_main_from_name", None)
+        return data
+
+    mp_spawn.get_preparation_data = prep  # type: ignore[assignment]
+    try:
+        yield
+    finally:
+        mp_spawn.get_preparation_data = original  # type: ignore[assignment]
+
+
+class Pipeline:
+    def __init__(
+        self,
+        store: Store,
+        publish: Callable[[list[Published]], None],
+        *,
+        workers: int = 2,
+        scrub_user_emails: bool = True,
+        batch_max: int = 64,
+    ) -> None:
+        self.store = store
+        self._publish = publish
+        self._workers = workers
+        self._pii = json.dumps(build_pii_config(scrub_user_emails=scrub_user_emails))
+        self._batch_max = batch_max
+        self._buffer: list[_Pending] = []
+        self._buffer_jobs: list[Job] = []
+        self._flush_scheduled = False
+        self._scrubbing: asyncio.Queue[tuple[list[_Pending], asyncio.Future[list[Result]]]]
+        self._committing: asyncio.Queue[tuple[list[_Prepared], asyncio.Task[list[Published]]]]
+        self._executor: Executor | None = None
+        self._tasks: list[asyncio.Task[None]] = []
+        self.events = 0
+        self.batches = 0
+
+    async def start(self) -> None:
+        self._executor = make_executor(self._workers, self._pii)
+        self._scrubbing = asyncio.Queue()
+        self._committing = asyncio.Queue()
+        loop = asyncio.get_running_loop()
+        # Start (and warm) every worker now, so the first request does not pay for it.
+        with _without_main():
+            warm = [
+                loop.run_in_executor(self._executor, process_batch, [])
+                for _ in range(max(1, self._workers))
+            ]
+        await asyncio.gather(*warm)
+        self._tasks = [
+            asyncio.create_task(self._commit_loop(), name="relay-commit"),
+            asyncio.create_task(self._publish_loop(), name="relay-publish"),
+        ]
+
+    async def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        if self._executor is not None:
+            self._executor.shutdown(wait=True, cancel_futures=True)
+            self._executor = None
+
+    # --- intake ---------------------------------------------------------------------
+    async def submit(self, env: Envelope, service: str, project_id: int | None) -> str:
+        """Queue one parsed envelope; returns its event id once committed."""
+        if self._executor is None:
+            raise IngestError("the relay is shutting down; retry shortly", 503)
+        loop = asyncio.get_running_loop()
+        pending = _Pending(env, service, project_id, loop.create_future())
+        for index, item in enumerate(env.items):
+            if item.type in _WORKER_TYPES:
+                pending.jobs.append(index)
+                self._buffer_jobs.append((item.type, service, project_id, item.payload))
+        self._buffer.append(pending)
+        if len(self._buffer_jobs) >= self._batch_max:
+            self._flush()
+        elif not self._flush_scheduled:
+            self._flush_scheduled = True
+            loop.call_soon(self._flush)
+        return await pending.future
+
+    def _flush(self) -> None:
+        self._flush_scheduled = False
+        if not self._buffer:
+            return
+        batch, jobs = self._buffer, self._buffer_jobs
+        self._buffer, self._buffer_jobs = [], []
+        loop = asyncio.get_running_loop()
+        assert self._executor is not None
+        fut = loop.run_in_executor(self._executor, process_batch, jobs)
+        self._scrubbing.put_nowait((batch, fut))
+
+    # --- stages ---------------------------------------------------------------------
+    async def _commit_loop(self) -> None:
+        while True:
+            batch, fut = await self._scrubbing.get()
+            try:
+                results = await fut
+            except Exception as exc:
+                for p in batch:
+                    _fail(p, IngestError(f"normalization worker failed ({exc}); retry", 503))
+                continue
+            prepared: list[_Prepared] = []
+            offset = 0
+            for p in batch:
+                p.results = results[offset : offset + len(p.jobs)]
+                offset += len(p.jobs)
+                bad = next((r for r in p.results if not r[0]), None)
+                if bad is not None:
+                    _fail(p, IngestError(bad[1], 400))
+                    continue
+                prepared.append(_prepare(p))
+            if not prepared:
+                continue
+            self.batches += 1
+            task = asyncio.ensure_future(self.store.transact(lambda c, b=prepared: _commit(c, b)))
+            self._committing.put_nowait((prepared, task))
+
+    async def _publish_loop(self) -> None:
+        while True:
+            prepared, task = await self._committing.get()
+            try:
+                published = await task
+            except Exception as exc:
+                for prep in prepared:
+                    _fail(prep.pending, IngestError(f"database write failed ({exc}); retry", 503))
+                continue
+            self.events += sum(1 for prep in prepared for it in prep.items if it[2] is not None)
+            if published:
+                self._publish(published)
+            for prep in prepared:
+                if not prep.pending.future.done():
+                    prep.pending.future.set_result(prep.pending.env.event_id or "")
+
+
+def _fail(p: _Pending, exc: Exception) -> None:
+    if not p.future.done():
+        p.future.set_exception(exc)
+
+
+def _json_text(payload: bytes) -> str:
+    """A pass-through item as one line of JSON (or a placeholder when it is not JSON)."""
+    try:
+        value = json.loads(payload)
+    except (ValueError, RecursionError, UnicodeDecodeError):
+        return json.dumps({"__sxtriage_dropped": f"{len(payload)} bytes of non-JSON payload"})
+    return json.dumps(value, separators=(",", ":"))
+
+
+def _prepare(p: _Pending) -> _Prepared:
+    """Build the stream items in the loop thread (cheap), ready for the commit job."""
+    headers = dict(p.env.headers)
+    headers["__sxtriage_service"] = p.service
+    received = time.time()
+    results = iter(p.results)
+    items: list[tuple[dict[str, Any], str, dict[str, Any] | None]] = []
+    for item in p.env.items:
+        ih = {k: v for k, v in item.headers.items() if k != "length"}
+        if item.type in _WORKER_TYPES:
+            _ok, text, summary = next(results)
+            if summary is not None and not summary.get("event_id"):
+                summary["event_id"] = uuid.uuid4().hex
+            items.append((ih, text, summary))
+        elif item.type in DROPPED_TYPES:
+            note = {"__sxtriage_dropped": f"{item.type} of {len(item.payload)} bytes not kept"}
+            items.append((ih, json.dumps(note), None))
+        else:
+            items.append((ih, _json_text(item.payload), None))
+    if p.env.event_id is None:
+        first = next((s for _, _, s in items if s), None)
+        if first is not None:
+            p.env.headers["event_id"] = first["event_id"]
+    return _Prepared(p, json.dumps(headers, separators=(",", ":")), items, received)
+
+
+def _commit(conn: sqlite3.Connection, batch: list[_Prepared]) -> list[Published]:
+    """Runs on the store's writer thread inside one transaction."""
+    out: list[Published] = []
+    for prep in batch:
+        service = prep.pending.service
+        kept: list[tuple[dict[str, Any], str, dict[str, Any] | None]] = []
+        issues: dict[str, dict[str, Any]] = {}
+        for ih, text, summary in prep.items:
+            if summary is not None:
+                exists = conn.execute(
+                    "SELECT 1 FROM events WHERE event_id=?", (summary["event_id"],)
+                ).fetchone()
+                if exists:
+                    continue  # a retried event: stored once, counted once
+                if summary.get("issue_id"):
+                    ih = dict(ih, __sxtriage_issue_id=summary["issue_id"])
+                    issues[summary["issue_id"]] = _group(conn, service, summary, issues)
+            kept.append((ih, text, summary))
+        if not kept:
+            continue
+        body = ",".join(f"[{json.dumps(ih, separators=(',', ':'))},{text}]" for ih, text, _ in kept)
+        data = f"[{prep.header},[{body}]]"
+        cur = conn.execute(
+            "INSERT INTO envelopes(received, service, project_id, data) VALUES (?,?,?,?)",
+            (prep.received, service, prep.pending.project_id, data),
+        )
+        seq = int(cur.lastrowid or 0)
+        for ih, text, summary in kept:
+            if summary is not None:
+                _insert_event(conn, seq, service, summary, text, prep.received)
+            elif ih.get("type") == "span":
+                _insert_spans(conn, seq, service, prep.pending.env.headers, text, prep.received)
+        issue_texts = []
+        for issue in issues.values():
+            itext = json.dumps(issue, separators=(",", ":"))
+            conn.execute(
+                "INSERT INTO issues(source, id, service, status, last_seen, data, seq) "
+                "VALUES ('relay',?,?,?,?,?,?) ON CONFLICT(source, id) DO UPDATE SET "
+                "status=excluded.status, last_seen=excluded.last_seen, data=excluded.data, "
+                "seq=excluded.seq",
+                (issue["id"], service, issue["status"], prep.received, itext, seq),
+            )
+            issue_texts.append(itext)
+        out.append(Published(seq, data, issue_texts))
+    return out
+
+
+def _group(
+    conn: sqlite3.Connection,
+    service: str,
+    summary: dict[str, Any],
+    batch_issues: dict[str, dict[str, Any]],
+) -> dict[str, Any]:
+    issue_id = summary["issue_id"]
+    issue = batch_issues.get(issue_id)
+    if issue is None:
+        row = conn.execute(
+            "SELECT data FROM issues WHERE source='relay' AND id=?", (issue_id,)
+        ).fetchone()
+        issue = json.loads(row[0]) if row else None
+    short = ""
+    if issue is None:
+        key = f"relay.shortid.{service}"
+        row = conn.execute("SELECT value FROM kv WHERE key=?", (key,)).fetchone()
+        counter = int(row[0]) + 1 if row else 1
+        conn.execute(
+            "INSERT INTO kv(key, value) VALUES (?, ?) "
+            "ON CONFLICT(key) DO UPDATE SET value=excluded.value",
+            (key, str(counter)),
+        )
+        short = grouping.short_id(service, counter)
+    new_user = False
+    if summary.get("user"):
+        cur = conn.execute(
+            "INSERT OR IGNORE INTO relay_issue_users(issue_id, user) VALUES (?, ?)",
+            (issue_id, summary["user"]),
+        )
+        new_user = cur.rowcount == 1
+    return grouping.apply_event(issue, summary, service=service, short=short, new_user=new_user)
+
+
+def _insert_event(
+    conn: sqlite3.Connection,
+    seq: int,
+    service: str,
+    summary: dict[str, Any],
+    text: str,
+    received: float,
+) -> None:
+    conn.execute(
+        "INSERT OR IGNORE INTO events(event_id, seq, service, issue_id, type, level, received, "
+        "timestamp, trace_id, release, environment, data) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+        (
+            summary["event_id"],
+            seq,
+            service,
+            summary.get("issue_id"),
+            summary["type"],
+            summary["level"],
+            summary.get("received") or received,
+            summary.get("timestamp"),
+            summary.get("trace_id"),
+            summary.get("release"),
+            summary.get("environment"),
+            text,
+        ),
+    )
+
+
+def _insert_spans(
+    conn: sqlite3.Connection,
+    seq: int,
+    service: str,
+    env_headers: dict[str, Any],
+    text: str,
+    received: float,
+) -> None:
+    """Streamed spans (v2 container) are kept for the trace view."""
+    try:
+        value = json.loads(text)
+        spans = value.get("items") if isinstance(value, dict) else None
+    except ValueError:
+        return
+    if not isinstance(spans, list) or not spans:
+        return
+    first = spans[0] if isinstance(spans[0], dict) else {}
+    trace = env_headers.get("trace") if isinstance(env_headers.get("trace"), dict) else {}
+    trace_id = first.get("trace_id") or trace.get("trace_id")
+    conn.execute(
+        "INSERT INTO events(event_id, seq, service, issue_id, type, level, received, "
+        "timestamp, trace_id, release, environment, data) VALUES (?,?,?,NULL,'span',NULL,?,"
+        "?,?,?,?,?)",
+        (
+            f"spans-{uuid.uuid4().hex}",
+            seq,
+            service,
+            received,
+            first.get("start_timestamp")
+            if isinstance(first.get("start_timestamp"), float)
+            else None,
+            trace_id,
+            trace.get("release"),
+            trace.get("environment"),
+            text,
+        ),
+    )

@@ -1,0 +1,191 @@
+"""Server-Sent Events in Spotlight's format, with replay from SQLite.
+
+Each committed envelope is one message::
+
+    event: application/x-sentry-envelope
+    id: <seq>
+    data: [ENVELOPE_HEADER, [[ITEM_HEADER, PAYLOAD], ...]]
+
+Issue changes go out as `event: application/vnd.sxtriage.issue+json` messages (no id,
+so they never move a client's Last-Event-ID) *before* the envelope that caused them.
+A subscriber that reconnects with `Last-Event-ID: N` first gets every issue changed
+after N, then every envelope after N, from the database; a new subscriber without it
+gets the last `replay_default` envelopes, like Spotlight's buffer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Iterable
+
+from aiohttp import web
+
+from sxtriage.relay.ingest import Published
+from sxtriage.store import Store
+
+ENVELOPE_EVENT = "application/x-sentry-envelope"
+ISSUE_EVENT = "application/vnd.sxtriage.issue+json"
+_PAGE = 500
+
+
+def envelope_message(seq: int, data: str) -> bytes:
+    return f"event: {ENVELOPE_EVENT}\nid: {seq}\ndata: {data}\n\n".encode()
+
+
+def issue_message(data: str) -> bytes:
+    return f"event: {ISSUE_EVENT}\ndata: {data}\n\n".encode()
+
+
+class _Subscriber:
+    __slots__ = ("overflowed", "queue")
+
+    def __init__(self, size: int) -> None:
+        self.queue: asyncio.Queue[tuple[int, bytes]] = asyncio.Queue(size)
+        self.overflowed = False
+
+
+class Broadcaster:
+    def __init__(
+        self,
+        store: Store,
+        *,
+        replay_default: int = 500,
+        queue_size: int = 20_000,
+        heartbeat: float = 15.0,
+    ) -> None:
+        self.store = store
+        self.replay_default = replay_default
+        self.queue_size = queue_size
+        self.heartbeat = heartbeat
+        self._subs: set[_Subscriber] = set()
+        self.delivered = 0
+        self._closing = asyncio.Event()
+
+    @property
+    def subscribers(self) -> int:
+        return len(self._subs)
+
+    def publish(self, batch: Iterable[Published]) -> None:
+        chunks: list[tuple[int, bytes]] = []
+        for pub in batch:
+            head = b"".join(issue_message(i) for i in pub.issues)
+            chunks.append((pub.seq, head + envelope_message(pub.seq, pub.data)))
+        self._fan_out(chunks)
+
+    def publish_issue(self, seq: int, issue_json: str) -> None:
+        # seq 0: never skipped by a subscriber's replay cut-off.
+        self._fan_out([(0, issue_message(issue_json))])
+
+    def _fan_out(self, chunks: list[tuple[int, bytes]]) -> None:
+        for sub in list(self._subs):
+            if sub.overflowed:
+                continue
+            for chunk in chunks:
+                try:
+                    sub.queue.put_nowait(chunk)
+                except asyncio.QueueFull:
+                    # A stalled reader: drop it; it reconnects with Last-Event-ID and
+                    # catches up from the database.
+                    sub.overflowed = True
+                    break
+
+    def close(self) -> None:
+        self._closing.set()
+
+    async def handle(self, request: web.Request) -> web.StreamResponse:
+        resp = web.StreamResponse(
+            headers={
+                "Content-Type": "text/event-stream",
+                "Cache-Control": "no-cache",
+                "X-Accel-Buffering": "no",
+            }
+        )
+        await resp.prepare(request)
+        sub = _Subscriber(self.queue_size)
+        self._subs.add(sub)
+        try:
+            last = _last_event_id(request)
+            sent = await self._replay(resp, last)
+            await self._live(resp, sub, sent)
+        except (ConnectionResetError, asyncio.CancelledError):
+            pass
+        finally:
+            self._subs.discard(sub)
+        return resp
+
+    async def _replay(self, resp: web.StreamResponse, last: int | None) -> int:
+        """Send what the subscriber missed; returns the last seq sent."""
+        if last is None:
+            rows = await self.store.query(
+                "SELECT seq, data FROM envelopes ORDER BY seq DESC LIMIT ?",
+                (self.replay_default,),
+            )
+            rows.reverse()
+            for row in rows:
+                await resp.write(envelope_message(row[0], row[1]))
+            self.delivered += len(rows)
+            if rows:
+                return int(rows[-1][0])
+            top = await self.store.query("SELECT COALESCE(MAX(seq), 0) FROM envelopes")
+            return int(top[0][0])
+        issues = await self.store.query(
+            "SELECT data FROM issues WHERE source='relay' AND seq > ? ORDER BY seq", (last,)
+        )
+        if issues:
+            await resp.write(b"".join(issue_message(r[0]) for r in issues))
+        cursor = last
+        while True:
+            rows = await self.store.query(
+                "SELECT seq, data FROM envelopes WHERE seq > ? ORDER BY seq LIMIT ?",
+                (cursor, _PAGE),
+            )
+            if not rows:
+                return cursor
+            await resp.write(b"".join(envelope_message(r[0], r[1]) for r in rows))
+            self.delivered += len(rows)
+            cursor = int(rows[-1][0])
+
+    async def _live(self, resp: web.StreamResponse, sub: _Subscriber, sent: int) -> None:
+        closing = asyncio.ensure_future(self._closing.wait())
+        try:
+            while not sub.overflowed:
+                getter = asyncio.ensure_future(sub.queue.get())
+                done, _ = await asyncio.wait(
+                    {getter, closing}, timeout=self.heartbeat, return_when=asyncio.FIRST_COMPLETED
+                )
+                if closing in done:
+                    getter.cancel()
+                    return
+                if getter not in done:
+                    getter.cancel()
+                    await resp.write(b": ping\n\n")
+                    continue
+                parts: list[bytes] = []
+                seq, chunk = getter.result()
+                while True:
+                    if seq == 0 or seq > sent:
+                        parts.append(chunk)
+                        if seq:
+                            sent = seq
+                            self.delivered += 1
+                    try:
+                        seq, chunk = sub.queue.get_nowait()
+                    except asyncio.QueueEmpty:
+                        break
+                if parts:
+                    await resp.write(b"".join(parts))
+        finally:
+            closing.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await closing
+
+
+def _last_event_id(request: web.Request) -> int | None:
+    raw = request.headers.get("Last-Event-ID") or request.query.get("lastEventId")
+    if raw is None:
+        return None
+    try:
+        return max(0, int(raw.strip()))
+    except ValueError:
+        return None  # a Spotlight UUID or garbage: treat as a fresh subscriber
