@@ -132,7 +132,8 @@ class TriageKeysMixin:
         from sxtriage.ui.modals.assign import AssignChoice, AssignModal
 
         async def open_modal() -> None:
-            candidates = await engine.assign_candidates(issues)
+            services = getattr(getattr(self.backend, "settings", None), "services", None)
+            candidates = await engine.assign_candidates(issues, services)
 
             def chosen(choice: AssignChoice | None) -> None:
                 if choice is None:
@@ -180,21 +181,22 @@ class TriageKeysMixin:
                 "No issue selected: move the cursor onto an issue first.", severity="warning"
             )
             return
-        from sxtriage.triage.ticket import TicketFlow
+        from sxtriage.ui.modals.ticket import start_ticket_flow
 
-        flow = TicketFlow(self.backend, issue, notify=self.notify)
-        self._spawn(flow.start(self.push_screen))
+        self._spawn(start_ticket_flow(self, issue, self.notify))
 
     def action_open_ticket(self) -> None:
         issue = self.current_issue()
         if issue is None:
             return
-        if not issue.linked_ticket:
+        engine = getattr(getattr(self, "backend", None), "triage", None)
+        url = issue.linked_ticket or (engine.linked_tickets.get(issue.key) if engine else None)
+        if not url:
             self.notify(
                 f"{issue.short_id} has no linked ticket; press t to create one.", markup=False
             )
             return
-        self._open(issue.linked_ticket)
+        self._open(url)
 
     # --- links -----------------------------------------------------------------------------
     def action_open_sentry(self) -> None:
