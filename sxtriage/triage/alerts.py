@@ -261,11 +261,9 @@ class AlertEngine:
                         continue
                     if failed is None:
                         failed = transaction_failed(event)
-                    if not failed:
+                    if not failed or not accepts_transaction(rule, event, text or ""):
                         continue
-                elif "error" not in rule.on:
-                    continue
-                if not rule.accepts(event, text or ""):
+                elif "error" not in rule.on or not rule.accepts(event, text or ""):
                     continue
                 state.primary.add(t)  # type: ignore[call-arg]
             elif kind == "rate":

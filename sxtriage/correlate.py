@@ -1,0 +1,434 @@
+"""Cross-service correlation: which issues share traces, and which release brought them.
+
+`Correlator` keeps an index trace id → issues, updated as events arrive (O(1) amortized
+per event, bounded in memory), so the "Related across services" panel and the feed's
+multi-service marker never scan events.  `ReleaseTracker` remembers, per service, the
+releases seen and when each was first *received*; an issue first seen shortly after a
+new release is marked "new in web@2.3.0".
+
+All strings here come from events and are untrusted: they are kept verbatim and only
+made printable (`printable`) for display; nothing is ever parsed as markup.
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from sxtriage.models import Event, Issue, IssueDelta, IssueKey, Source, Trace
+
+_HEX32 = re.compile(r"^[0-9a-f]{32}$")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+_OK_STATUSES = {None, "", "ok", "unset", "unknown"}
+_MAX_TEXT = 200
+
+
+def printable(value: object, limit: int = _MAX_TEXT) -> str:
+    """Untrusted text for display: control characters (ESC, newlines…) as visible escapes."""
+    text = _CONTROL.sub(lambda m: repr(m.group())[1:-1], str(value))
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def normalize_trace_id(value: object) -> str | None:
+    """32 hex digits (dashes and case ignored), not all zero; else None."""
+    if not isinstance(value, str):
+        return None
+    text = value.strip().lower().replace("-", "")
+    if not _HEX32.match(text) or text == "0" * 32:
+        return None
+    return text
+
+
+def event_trace_id(event: Event) -> str | None:
+    trace = event.contexts.get("trace") if isinstance(event.contexts, dict) else None
+    from_context = trace.get("trace_id") if isinstance(trace, dict) else None
+    return normalize_trace_id(event.trace_id) or normalize_trace_id(from_context)
+
+
+@dataclass(slots=True)
+class SpanFailure:
+    """The earliest failing span of one service within one trace."""
+
+    service: str
+    op: str
+    description: str
+    status: str
+    start: float
+    """Event-time epoch seconds: only compared within one trace."""
+
+    def label(self) -> str:
+        parts = [p for p in (self.op, self.description) if p]
+        return printable(f"{' '.join(parts) or 'span'} ({self.status})", 120)
+
+
+@dataclass(slots=True)
+class _TraceEntry:
+    issues: dict[IssueKey, int] = field(default_factory=dict)
+    """Issue → events of it in this trace."""
+    failures: dict[str, SpanFailure] = field(default_factory=dict)
+    """Service → its earliest failing span."""
+
+
+@dataclass(slots=True)
+class _IssueInfo:
+    service: str
+    short_id: str = ""
+    title: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Related:
+    """One row of the "Related across services" panel."""
+
+    key: IssueKey
+    service: str
+    short_id: str
+    title: str
+    shared_traces: int
+    first_failing_span: str | None
+
+
+@dataclass(slots=True)
+class ReleaseInfo:
+    service: str
+    version: str
+    first_seen: float
+    """Receive time (or Sentry's dateCreated) — never an SDK's clock."""
+    baseline: bool = False
+    """Already deployed when we started watching: never a suspect."""
+    events: int = 0
+    new_issues: int = 0
+
+
+class ReleaseTracker:
+    """Per service: the releases seen, their first-seen time, the latest one."""
+
+    def __init__(self) -> None:
+        self._by_service: dict[str, list[ReleaseInfo]] = {}
+        self._index: dict[tuple[str, str], ReleaseInfo] = {}
+
+    def observe(self, service: str, version: str | None, t: float) -> ReleaseInfo | None:
+        """A release seen on an event received at `t`."""
+        if not version or not isinstance(version, str):
+            return None
+        info = self._index.get((service, version))
+        if info is None:
+            known = self._by_service.get(service)
+            info = ReleaseInfo(service, version, t, baseline=not known)
+            self._insert(info)
+        info.events += 1
+        return info
+
+    def add_release(self, service: str, version: str, created: float) -> ReleaseInfo:
+        """A release from Sentry's releases API: its creation time is authoritative."""
+        info = self._index.get((service, version))
+        if info is not None:
+            if created < info.first_seen or info.baseline:
+                self._by_service[service].remove(info)
+                info.first_seen = min(created, info.first_seen)
+                info.baseline = False
+                self._insert(info)
+            return info
+        info = ReleaseInfo(service, version, created)
+        self._insert(info)
+        return info
+
+    def _insert(self, info: ReleaseInfo) -> None:
+        seq = self._by_service.setdefault(info.service, [])
+        bisect.insort(seq, info, key=lambda r: r.first_seen)
+        self._index[(info.service, info.version)] = info
+
+    def get(self, service: str, version: str) -> ReleaseInfo | None:
+        return self._index.get((service, version))
+
+    def latest(self, service: str) -> ReleaseInfo | None:
+        seq = self._by_service.get(service)
+        return seq[-1] if seq else None
+
+    def releases(self, service: str) -> list[ReleaseInfo]:
+        """Oldest first."""
+        return list(self._by_service.get(service, ()))
+
+    def services(self) -> list[str]:
+        return sorted(self._by_service)
+
+    def suspect(
+        self, service: str, first_seen: float, window: float, slack: float
+    ) -> ReleaseInfo | None:
+        """The newest non-baseline release that appeared at most `window` s before `first_seen`."""
+        for info in reversed(self._by_service.get(service, ())):
+            if info.first_seen > first_seen + slack:
+                continue
+            if first_seen - info.first_seen > window:
+                return None
+            return None if info.baseline else info
+        return None
+
+
+class Correlator:
+    """Trace id → issues index, multi-service groups, releases and suspect releases."""
+
+    def __init__(
+        self,
+        *,
+        release_window: float = 1800.0,
+        max_traces: int = 200_000,
+        max_traces_per_issue: int = 20_000,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.release_window = release_window
+        """Seconds after a release's first sighting in which a new issue is blamed on it."""
+        self.release_slack = 5.0
+        """Tolerance between receive time and the issue's (server-side) first_seen."""
+        self.releases = ReleaseTracker()
+        self._max_traces = max_traces
+        self._max_per_issue = max_traces_per_issue
+        self._clock = clock
+        self._traces: dict[str, _TraceEntry] = {}
+        self._issue_traces: dict[IssueKey, dict[str, None]] = {}
+        self._info: dict[IssueKey, _IssueInfo] = {}
+        self._cross: dict[IssueKey, int] = {}
+        self._counted: set[IssueKey] = set()
+
+    # --- inputs ------------------------------------------------------------------------
+    def observe_event(
+        self, event: Event, issue_key: IssueKey | None, received: float | None = None
+    ) -> None:
+        """Index one event or transaction; O(1) amortized (plus its own spans)."""
+        service = event.service or event.project or "unknown"
+        t = (
+            received
+            if received is not None
+            else (event.received.timestamp() if event.received is not None else self._clock())
+        )
+        self.releases.observe(service, event.release, t)
+        if issue_key is not None and issue_key not in self._info:
+            self._info[issue_key] = _IssueInfo(service, title=event.title)
+        trace_id = event_trace_id(event)
+        if trace_id is None:
+            return
+        entry = self._entry(trace_id)
+        if issue_key is not None:
+            self._link(trace_id, entry, issue_key)
+            entry.issues[issue_key] = entry.issues.get(issue_key, 0) + 1
+        for failure in _failures(event, service):
+            current = entry.failures.get(failure.service)
+            if current is None or failure.start < current.start:
+                entry.failures[failure.service] = failure
+
+    def observe_trace(self, trace: Trace, source: Source = Source.SENTRY) -> None:
+        """A trace fetched from Sentry (`trace/{id}/`): spans name the issues inside them."""
+        trace_id = normalize_trace_id(trace.trace_id)
+        if trace_id is None:
+            return
+        entry = self._entry(trace_id)
+        for span in trace.spans:
+            service = span.service or span.project or "unknown"
+            for issue_id in span.issue_ids:
+                key = (source, str(issue_id))
+                self._info.setdefault(key, _IssueInfo(service))
+                self._link(trace_id, entry, key)
+                entry.issues.setdefault(key, 1)
+            if str(span.status).lower() not in _OK_STATUSES and span.status is not None:
+                failure = SpanFailure(
+                    service,
+                    span.op or "",
+                    span.description or "",
+                    str(span.status),
+                    span.start.timestamp(),
+                )
+                current = entry.failures.get(service)
+                if current is None or failure.start < current.start:
+                    entry.failures[service] = failure
+
+    def observe_issue(self, issue: Issue) -> None:
+        """Titles/short ids for the panel; counts new issues per suspect release."""
+        info = self._info.get(issue.key)
+        if info is None:
+            self._info[issue.key] = _IssueInfo(issue.service, issue.short_id, issue.title)
+        else:
+            info.service, info.short_id, info.title = issue.service, issue.short_id, issue.title
+        if issue.key not in self._counted:
+            self._counted.add(issue.key)
+            release = self._suspect(issue)
+            if release is not None:
+                release.new_issues += 1
+
+    def observe_delta(self, delta: IssueDelta) -> None:
+        for issue in delta.upserts:
+            self.observe_issue(issue)
+
+    # --- the index ---------------------------------------------------------------------
+    def _entry(self, trace_id: str) -> _TraceEntry:
+        entry = self._traces.get(trace_id)
+        if entry is None:
+            if len(self._traces) >= self._max_traces:
+                self._evict_oldest_trace()
+            entry = self._traces[trace_id] = _TraceEntry()
+        return entry
+
+    def _service(self, key: IssueKey) -> str:
+        info = self._info.get(key)
+        return info.service if info is not None else ""
+
+    def _link(self, trace_id: str, entry: _TraceEntry, key: IssueKey) -> None:
+        if key in entry.issues:
+            return
+        service = self._service(key)
+        for other in entry.issues:
+            if self._service(other) != service:
+                self._cross[key] = self._cross.get(key, 0) + 1
+                self._cross[other] = self._cross.get(other, 0) + 1
+        entry.issues[key] = 0
+        traces = self._issue_traces.setdefault(key, {})
+        traces[trace_id] = None
+        if len(traces) > self._max_per_issue:
+            oldest = next(iter(traces))
+            self._unlink(oldest, key)
+
+    def _unlink(self, trace_id: str, key: IssueKey) -> None:
+        self._issue_traces.get(key, {}).pop(trace_id, None)
+        entry = self._traces.get(trace_id)
+        if entry is None or entry.issues.pop(key, None) is None:
+            return
+        service = self._service(key)
+        for other in entry.issues:
+            if self._service(other) != service:
+                self._cross[key] -= 1
+                self._cross[other] -= 1
+
+    def _evict_oldest_trace(self) -> None:
+        trace_id = next(iter(self._traces))
+        for key in list(self._traces[trace_id].issues):
+            self._unlink(trace_id, key)
+        del self._traces[trace_id]
+
+    # --- queries -----------------------------------------------------------------------
+    def related(self, key: IssueKey, *, limit: int = 20) -> list[Related]:
+        """Issues of *other* services sharing traces with `key`, most shared first."""
+        service = self._service(key)
+        shared: dict[IssueKey, int] = {}
+        first: dict[IssueKey, SpanFailure] = {}
+        traces = self._traces
+        for trace_id in self._issue_traces.get(key, ()):
+            entry = traces.get(trace_id)
+            if entry is None or len(entry.issues) < 2:
+                continue
+            for other in entry.issues:
+                other_service = self._service(other)
+                if other_service == service:
+                    continue
+                shared[other] = shared.get(other, 0) + 1
+                failure = entry.failures.get(other_service)
+                if failure is not None:
+                    best = first.get(other)
+                    if best is None or failure.start < best.start:
+                        first[other] = failure
+        ordered = sorted(shared.items(), key=lambda kv: (-kv[1], self._service(kv[0]), kv[0][1]))
+        out = []
+        for other, count in ordered[:limit]:
+            info = self._info.get(other) or _IssueInfo("")
+            failure = first.get(other)
+            out.append(
+                Related(
+                    key=other,
+                    service=info.service,
+                    short_id=info.short_id or other[1],
+                    title=info.title,
+                    shared_traces=count,
+                    first_failing_span=failure.label() if failure is not None else None,
+                )
+            )
+        return out
+
+    def group_of(self, key: IssueKey) -> list[IssueKey]:
+        """`key` and the issues of other services sharing its traces (one incident)."""
+        if not self.is_multi_service(key):
+            return [key]
+        return [key, *(r.key for r in self.related(key, limit=50))]
+
+    def is_multi_service(self, key: IssueKey) -> bool:
+        """O(1): does this issue share a trace with another service's issue?"""
+        return self._cross.get(key, 0) > 0
+
+    def traces_of(self, key: IssueKey) -> int:
+        return len(self._issue_traces.get(key, ()))
+
+    # --- releases ----------------------------------------------------------------------
+    def _suspect(self, issue: Issue) -> ReleaseInfo | None:
+        first_seen = issue.first_seen.timestamp()
+        if issue.first_release:
+            info = self.releases.get(issue.service, issue.first_release)
+            if info is None or info.baseline:
+                return None
+            elapsed = first_seen - info.first_seen
+            return info if -self.release_slack <= elapsed <= self.release_window else None
+        return self.releases.suspect(
+            issue.service, first_seen, self.release_window, self.release_slack
+        )
+
+    def suspect_release(self, issue: Issue) -> str | None:
+        """ "web@2.3.0" when the issue first appeared within the window after that
+        release was first seen (and not before it); None otherwise."""
+        info = self._suspect(issue)
+        return info.version if info is not None else None
+
+    def resolve_release(self, value: str, service: str) -> str | None:
+        """`latest` → the service's newest release; any other value as is."""
+        if value == "latest":
+            latest = self.releases.latest(service)
+            return latest.version if latest is not None else None
+        return value
+
+    def release_matcher(self, field_name: str, value: str) -> Callable[[Issue], bool]:
+        """A predicate for the filter terms `release:X` and `firstRelease:X` (X may be
+        `latest`); raises ValueError for other fields."""
+        if field_name == "release":
+
+            def match_release(issue: Issue) -> bool:
+                wanted = self.resolve_release(value, issue.service)
+                return wanted is not None and issue.release == wanted
+
+            return match_release
+        if field_name in ("firstRelease", "first_release", "firstrelease"):
+
+            def match_first(issue: Issue) -> bool:
+                wanted = self.resolve_release(value, issue.service)
+                if wanted is None:
+                    return False
+                return issue.first_release == wanted or self.suspect_release(issue) == wanted
+
+            return match_first
+        raise ValueError(f"{field_name!r} is not a release filter; use release: or firstRelease:")
+
+
+def _failures(event: Event, service: str) -> list[SpanFailure]:
+    """The failing spans an event reveals: an error's own span, a transaction's spans."""
+    trace = event.contexts.get("trace") if isinstance(event.contexts, dict) else None
+    trace = trace if isinstance(trace, dict) else {}
+    start = event.timestamp.timestamp()
+    if event.type != "transaction":
+        exc = event.exceptions[-1] if event.exceptions else None
+        desc = event.transaction or (exc.type if exc and exc.type else "") or event.title
+        return [SpanFailure(service, str(trace.get("op") or ""), str(desc or ""), "error", start)]
+    out = []
+    status = trace.get("status")
+    if isinstance(status, str) and status.lower() not in _OK_STATUSES:
+        op = str(trace.get("op") or "")
+        out.append(SpanFailure(service, op, event.transaction or "", status, start))
+    for span in event.spans:
+        if span.status is not None and span.status.lower() not in _OK_STATUSES:
+            out.append(
+                SpanFailure(
+                    service,
+                    span.op or "",
+                    span.description or "",
+                    span.status,
+                    span.start.timestamp(),
+                )
+            )
+    # A failing child span (it started earliest) explains more than the failed root.
+    return [min(out, key=lambda f: f.start)] if out else []
