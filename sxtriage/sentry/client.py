@@ -1,0 +1,488 @@
+"""Typed async client for Sentry's web API (sentry.io, self-hosted, or `sxtriage sim`).
+
+One `httpx.AsyncClient` (HTTP/1.1 keep-alive, bearer token).  Cursor pagination follows
+the `Link` header; `X-Sentry-Rate-Limit-*` headers are tracked and honoured before the
+next request; 429 waits `Retry-After`; 5xx and timeouts are retried with jittered
+exponential backoff; every failure ends as a typed `SentryError`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import random
+import re
+import time
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from typing import Any, Generic, Literal, TypeVar
+
+import httpx
+from pydantic import BaseModel, ValidationError
+
+from sxtriage import __version__
+from sxtriage.config import ServiceConfig
+from sxtriage.models import Event, IgnoreSpec, Issue, Member, Project, Team, Trace
+from sxtriage.sentry import wire
+from sxtriage.sentry.errors import (
+    BadResponse,
+    NotFound,
+    RateLimited,
+    SentryError,
+    SentryTimeout,
+    SentryUnavailable,
+    error_for_status,
+)
+
+log = logging.getLogger("sxtriage.sentry")
+T = TypeVar("T")
+M = TypeVar("M", bound=BaseModel)
+
+USER_AGENT = f"sxtriage/{__version__} (+https://github.com/scenextras/sxtriage)"
+_LINK_PART = re.compile(r'<([^>]*)>((?:\s*;\s*[a-zA-Z_]+="[^"]*")*)')
+_LINK_PARAM = re.compile(r'([a-zA-Z_]+)="([^"]*)"')
+
+
+class IssueUpdate(BaseModel):
+    """A change to one or many issues, in domain terms; `to_json` is Sentry's body."""
+
+    status: Literal["resolved", "resolvedInNextRelease", "unresolved", "ignored"] | None = None
+    ignore: IgnoreSpec | None = None
+    assigned_to: str | None = None
+    """Actor "user:1" / "team:2" (or a username/email); "" clears the assignee."""
+    has_seen: bool | None = None
+    is_bookmarked: bool | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        body: dict[str, Any] = {}
+        if self.status == "resolvedInNextRelease":
+            body["status"] = "resolved"
+            body["statusDetails"] = {"inNextRelease": True}
+        elif self.status == "ignored":
+            body["status"] = "ignored"
+            spec = self.ignore or IgnoreSpec()
+            details = {
+                "ignoreDuration": spec.duration_min,
+                "ignoreCount": spec.count,
+                "ignoreWindow": spec.window_min,
+                "ignoreUserCount": spec.user_count,
+                "ignoreUserWindow": spec.user_window_min,
+            }
+            body["statusDetails"] = {k: v for k, v in details.items() if v is not None}
+            body["substatus"] = (
+                "archived_until_condition_met" if body["statusDetails"] else "archived_forever"
+            )
+        elif self.status is not None:
+            body["status"] = self.status
+            body["statusDetails"] = {}
+            if self.status == "unresolved":
+                body["substatus"] = "ongoing"
+        if self.assigned_to is not None:
+            body["assignedTo"] = self.assigned_to
+        if self.has_seen is not None:
+            body["hasSeen"] = self.has_seen
+        if self.is_bookmarked is not None:
+            body["isBookmarked"] = self.is_bookmarked
+        return body
+
+
+@dataclass
+class Page(Generic[T]):
+    items: list[T]
+    next_cursor: str | None = None
+
+
+@dataclass
+class RateLimitState:
+    """The last `X-Sentry-Rate-Limit-*` headers seen (None: never sent)."""
+
+    limit: int | None = None
+    remaining: int | None = None
+    reset: float | None = None
+    """Epoch seconds when the window resets."""
+    concurrent_limit: int | None = None
+    concurrent_remaining: int | None = None
+    throttled: int = 0
+    """How many 429 answers this client has received."""
+
+    def update(self, headers: httpx.Headers) -> None:
+        def num(name: str) -> float | None:
+            raw = headers.get(f"X-Sentry-Rate-Limit-{name}")
+            try:
+                return float(raw) if raw is not None else None
+            except ValueError:
+                return None
+
+        if (v := num("Limit")) is not None:
+            self.limit = int(v)
+        if (v := num("Remaining")) is not None:
+            self.remaining = int(v)
+        if (v := num("Reset")) is not None:
+            self.reset = v
+        if (v := num("ConcurrentLimit")) is not None:
+            self.concurrent_limit = int(v)
+        if (v := num("ConcurrentRemaining")) is not None:
+            self.concurrent_remaining = int(v)
+
+    def wait_needed(self, now: float) -> float:
+        """Seconds to wait before the next request so the limit is never exceeded."""
+        if self.remaining is not None and self.remaining <= 0 and self.reset is not None:
+            return max(0.0, min(self.reset - now, 60.0))
+        return 0.0
+
+
+def parse_link_next(header: str | None) -> str | None:
+    """The `cursor` of `rel="next"` when its `results="true"`, else None."""
+    if not header:
+        return None
+    for _url, params in _LINK_PART.findall(header):
+        attrs = dict(_LINK_PARAM.findall(params))
+        if attrs.get("rel") == "next" and attrs.get("results") == "true":
+            return attrs.get("cursor") or None
+    return None
+
+
+def _detail(resp: httpx.Response) -> str | None:
+    try:
+        body = resp.json()
+    except (ValueError, UnicodeDecodeError):
+        return None
+    if isinstance(body, dict) and isinstance(body.get("detail"), str):
+        return body["detail"][:200]
+    return None
+
+
+def _retry_after(resp: httpx.Response) -> float:
+    raw = resp.headers.get("Retry-After", "")
+    try:
+        return max(0.0, float(raw))
+    except ValueError:
+        return 1.0
+
+
+class SentryClient:
+    def __init__(
+        self,
+        base_url: str,
+        org: str,
+        token: str | None,
+        *,
+        services: dict[str, ServiceConfig] | None = None,
+        timeout: float = 15,
+        max_retries: int = 4,
+        transport: httpx.AsyncBaseTransport | None = None,
+        backoff_base: float = 0.5,
+        max_retry_after: float = 60.0,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.org = org
+        self.max_retries = max_retries
+        self.backoff_base = backoff_base
+        self.max_retry_after = max_retry_after
+        self.rate_limit = RateLimitState()
+        self.requests = 0
+        self.bytes_received = 0
+        self._clock = clock
+        self._project_service: dict[str, str] = {}
+        self._project_ids: dict[str, str] | None = None
+        for name, svc in (services or {}).items():
+            for slug in svc.projects:
+                self._project_service[slug] = name
+        headers = {"User-Agent": USER_AGENT, "Accept": "application/json"}
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
+        self._http = httpx.AsyncClient(
+            base_url=self.base_url,
+            headers=headers,
+            timeout=httpx.Timeout(timeout),
+            limits=httpx.Limits(max_connections=8, max_keepalive_connections=4),
+            transport=transport,
+            follow_redirects=False,
+        )
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    async def __aenter__(self) -> SentryClient:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+    @property
+    def project_service(self) -> dict[str, str]:
+        return self._project_service
+
+    # --- transport -----------------------------------------------------------------
+
+    def _backoff(self, attempt: int) -> float:
+        return min(8.0, self.backoff_base * (2**attempt)) * random.uniform(0.5, 1.5)
+
+    async def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Any = None,
+        json_body: Any = None,
+        idempotent: bool = True,
+    ) -> httpx.Response:
+        """Send one request with rate-limit pacing and retries; raise a typed error."""
+        url = path if path.startswith("/") else f"/api/0/{path}"
+        attempt = 0
+        while True:
+            if wait := self.rate_limit.wait_needed(self._clock()):
+                await asyncio.sleep(wait)
+            try:
+                self.requests += 1
+                resp = await self._http.request(method, url, params=params, json=json_body)
+            except httpx.TimeoutException:
+                if idempotent and attempt < self.max_retries:
+                    await asyncio.sleep(self._backoff(attempt))
+                    attempt += 1
+                    continue
+                raise SentryTimeout(
+                    f"Sentry did not answer {method} {url} in time; check the network "
+                    f"or {self.base_url} (retrying on the next poll)"
+                ) from None
+            except (httpx.ConnectError, httpx.RemoteProtocolError, httpx.ReadError) as exc:
+                if attempt < min(self.max_retries, 2):
+                    await asyncio.sleep(self._backoff(attempt))
+                    attempt += 1
+                    continue
+                raise SentryUnavailable(
+                    f"cannot reach Sentry at {self.base_url} ({type(exc).__name__}); check "
+                    "the URL (SENTRY_URL) and your network"
+                ) from None
+            self.bytes_received += len(resp.content)
+            self.rate_limit.update(resp.headers)
+            status = resp.status_code
+            if status < 400:
+                return resp
+            if status == 429:
+                self.rate_limit.throttled += 1
+                wait = _retry_after(resp)
+                if attempt < self.max_retries and wait <= self.max_retry_after:
+                    await asyncio.sleep(wait)
+                    attempt += 1
+                    continue
+                raise RateLimited(
+                    f"rate limited by Sentry on {url}; retry in {wait:.0f}s",
+                    retry_after=wait,
+                    detail=_detail(resp),
+                )
+            if status >= 500 and idempotent and attempt < self.max_retries:
+                await asyncio.sleep(self._backoff(attempt))
+                attempt += 1
+                continue
+            raise error_for_status(status, url=url, detail=_detail(resp))
+
+    async def _json(self, method: str, path: str, **kw: Any) -> tuple[Any, httpx.Response]:
+        resp = await self.request(method, path, **kw)
+        if resp.status_code == 204 or not resp.content:
+            return None, resp
+        try:
+            return json.loads(resp.content), resp
+        except (ValueError, UnicodeDecodeError):
+            raise BadResponse(
+                f"Sentry sent malformed JSON for {path}; if this persists, check the "
+                "SENTRY_URL points at a Sentry API"
+            ) from None
+
+    def _items(self, raw: Any, model: type[M], path: str) -> list[M]:
+        if not isinstance(raw, list):
+            raise BadResponse(f"expected a list from {path}, got {type(raw).__name__}")
+        out: list[M] = []
+        for i, item in enumerate(raw):
+            try:
+                out.append(model.model_validate(item))
+            except ValidationError as exc:
+                err = exc.errors()[0]
+                loc = ".".join(str(p) for p in err["loc"])
+                log.warning("skipped item %d from %s: %s: %s", i, path, loc, err["msg"])
+        return out
+
+    def _one(self, raw: Any, model: type[M], path: str) -> M:
+        try:
+            return model.model_validate(raw)
+        except ValidationError as exc:
+            err = exc.errors()[0]
+            loc = ".".join(str(p) for p in err["loc"])
+            raise BadResponse(f"unexpected answer from {path}: {loc}: {err['msg']}") from None
+
+    def _org(self, rest: str) -> str:
+        return f"organizations/{self.org}/{rest}"
+
+    # --- issues --------------------------------------------------------------------
+
+    async def list_issues(
+        self,
+        *,
+        query: str = "is:unresolved",
+        projects: list[str] | None = None,
+        environment: list[str] | None = None,
+        stats_period: str | None = None,
+        sort: str = "date",
+        cursor: str | None = None,
+        limit: int = 100,
+    ) -> Page[Issue]:
+        params: list[tuple[str, str]] = [
+            ("query", query),
+            ("sort", sort),
+            ("limit", str(max(1, min(limit, 100)))),
+        ]
+        params += [("project", p) for p in projects or []]
+        params += [("environment", e) for e in environment or []]
+        if stats_period:
+            params.append(("statsPeriod", stats_period))
+        if cursor:
+            params.append(("cursor", cursor))
+        path = self._org("issues/")
+        raw, resp = await self._json("GET", path, params=params)
+        items = self._items(raw, wire.WireIssue, path)
+        issues = [wire.to_issue(w, self._project_service) for w in items]
+        return Page(issues, parse_link_next(resp.headers.get("Link")))
+
+    async def iter_issues(self, **kw: Any) -> AsyncIterator[Page[Issue]]:
+        cursor = kw.pop("cursor", None)
+        while True:
+            page = await self.list_issues(cursor=cursor, **kw)
+            yield page
+            if not page.next_cursor:
+                return
+            cursor = page.next_cursor
+
+    async def get_issue(self, issue_id: str) -> Issue:
+        path = self._org(f"issues/{issue_id}/")
+        raw, _ = await self._json("GET", path)
+        return wire.to_issue(self._one(raw, wire.WireIssue, path), self._project_service)
+
+    async def update_issue(self, issue_id: str, update: IssueUpdate) -> Issue:
+        path = self._org(f"issues/{issue_id}/")
+        raw, _ = await self._json("PUT", path, json_body=update.to_json())
+        return wire.to_issue(self._one(raw, wire.WireIssue, path), self._project_service)
+
+    async def bulk_update(self, issue_ids: list[str], update: IssueUpdate) -> None:
+        body = update.to_json()
+        for i in range(0, len(issue_ids), 100):
+            chunk = issue_ids[i : i + 100]
+            await self.request(
+                "PUT", self._org("issues/"), params=[("id", x) for x in chunk], json_body=body
+            )
+
+    async def add_note(self, issue_id: str, text: str) -> None:
+        await self.request(
+            "POST", f"issues/{issue_id}/comments/", json_body={"text": text}, idempotent=False
+        )
+
+    # --- events and traces ------------------------------------------------------------
+
+    def _event(self, raw: Any, path: str) -> Event:
+        w = self._one(raw, wire.WireEvent, path)
+        return wire.to_event(w, self._project_service, self._slug_of(w.projectID))
+
+    def _slug_of(self, project_id: str | None) -> str | None:
+        return (self._project_ids or {}).get(project_id or "")
+
+    async def _ensure_projects(self) -> None:
+        if self._project_ids is None:
+            try:
+                projects = await self.list_projects()
+            except SentryError:
+                return
+            self._project_ids = {p.id: p.slug for p in projects}
+
+    async def get_event(self, issue_id: str, event_id: str) -> Event:
+        await self._ensure_projects()
+        path = self._org(f"issues/{issue_id}/events/{event_id}/")
+        raw, _ = await self._json("GET", path)
+        return self._event(raw, path)
+
+    async def latest_event(self, issue_id: str) -> Event:
+        return await self.get_event(issue_id, "latest")
+
+    async def list_events(
+        self, issue_id: str, cursor: str | None = None, limit: int = 50
+    ) -> Page[Event]:
+        await self._ensure_projects()
+        path = self._org(f"issues/{issue_id}/events/")
+        params = [("per_page", str(limit))] + ([("cursor", cursor)] if cursor else [])
+        raw, resp = await self._json("GET", path, params=params)
+        items = self._items(raw, wire.WireEvent, path)
+        events = [
+            wire.to_event(w, self._project_service, self._slug_of(w.projectID)) for w in items
+        ]
+        return Page(events, parse_link_next(resp.headers.get("Link")))
+
+    async def get_trace(self, trace_id: str) -> Trace:
+        path = self._org(f"trace/{trace_id}/")
+        raw, _ = await self._json("GET", path)
+        if not isinstance(raw, list | dict):
+            raise BadResponse(f"unexpected answer from {path}: not a list")
+        return wire.to_trace(raw, trace_id, self._project_service)
+
+    async def resolve_event_id(self, event_id: str) -> str | None:
+        try:
+            raw, _ = await self._json("GET", self._org(f"eventids/{event_id}/"))
+        except NotFound:
+            return None
+        group = raw.get("groupId") if isinstance(raw, dict) else None
+        return str(group) if group is not None else None
+
+    # --- org ------------------------------------------------------------------------
+
+    async def _all(self, path: str, model: type[M]) -> list[M]:
+        out: list[M] = []
+        cursor: str | None = None
+        while True:
+            params = [("cursor", cursor)] if cursor else None
+            raw, resp = await self._json("GET", path, params=params)
+            out += self._items(raw, model, path)
+            cursor = parse_link_next(resp.headers.get("Link"))
+            if not cursor:
+                return out
+
+    async def list_members(self) -> list[Member]:
+        return [wire.to_member(m) for m in await self._all(self._org("members/"), wire.WireMember)]
+
+    async def list_teams(self) -> list[Team]:
+        return [wire.to_team(t) for t in await self._all(self._org("teams/"), wire.WireTeam)]
+
+    async def list_projects(self) -> list[Project]:
+        items = await self._all(self._org("projects/"), wire.WireProjectRef)
+        projects = [wire.to_project(p) for p in items]
+        self._project_ids = {p.id: p.slug for p in projects}
+        return projects
+
+
+class SentryDetailSource:
+    """The UI's `DetailSource` for Sentry issues: wraps a `SentryClient`."""
+
+    def __init__(self, client: SentryClient) -> None:
+        self.client = client
+
+    async def latest_event(self, issue: Issue) -> Event | None:
+        try:
+            return await self.client.latest_event(issue.id)
+        except NotFound:
+            return None
+
+    async def events(self, issue: Issue, limit: int = 50) -> list[Event]:
+        try:
+            return (await self.client.list_events(issue.id, limit=limit)).items
+        except NotFound:
+            return []
+
+    async def event(self, issue: Issue, event_id: str) -> Event | None:
+        try:
+            return await self.client.get_event(issue.id, event_id)
+        except NotFound:
+            return None
+
+    async def trace(self, trace_id: str) -> Trace | None:
+        try:
+            return await self.client.get_trace(trace_id)
+        except NotFound:
+            return None

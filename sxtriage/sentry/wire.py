@@ -1,0 +1,394 @@
+"""Sentry's JSON payloads (pydantic, lenient) and their mapping to domain models.
+
+Only the fields sxtriage reads are declared; everything else is ignored, so additions
+on Sentry's side never break us.  A payload missing a field we need fails validation
+and the caller skips that one item.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from sxtriage.models import (
+    Breadcrumb,
+    Event,
+    ExceptionValue,
+    Frame,
+    Issue,
+    Level,
+    Member,
+    Project,
+    Source,
+    Span,
+    Status,
+    Team,
+    Trace,
+)
+
+
+class _Wire(BaseModel):
+    model_config = ConfigDict(extra="ignore", populate_by_name=True)
+
+
+class WireActor(_Wire):
+    type: str
+    id: str
+    name: str = ""
+    email: str | None = None
+
+
+class WireProjectRef(_Wire):
+    id: str
+    slug: str
+    name: str = ""
+    platform: str | None = None
+
+
+class WireIssue(_Wire):
+    id: str
+    shortId: str
+    title: str
+    culprit: str | None = None
+    level: str | None = None
+    status: str = "unresolved"
+    substatus: str | None = None
+    assignedTo: WireActor | None = None
+    count: int = 0
+    userCount: int = 0
+    firstSeen: datetime | None = None
+    lastSeen: datetime | None = None
+    permalink: str | None = None
+    project: WireProjectRef
+    platform: str | None = None
+    priority: str | None = None
+    isBookmarked: bool = False
+    hasSeen: bool = False
+    firstRelease: dict[str, Any] | None = None
+    lastRelease: dict[str, Any] | None = None
+
+    @field_validator("count", mode="before")
+    @classmethod
+    def _count(cls, v: Any) -> Any:
+        return 0 if v is None else v
+
+
+def _status(value: str) -> Status:
+    if value == "resolved":
+        return Status.RESOLVED
+    if value in ("ignored", "muted"):
+        return Status.IGNORED
+    return Status.UNRESOLVED
+
+
+def _assignee(actor: WireActor | None) -> tuple[str | None, str | None]:
+    if actor is None:
+        return None, None
+    if actor.type == "team":
+        return f"#{actor.name}", f"team:{actor.id}"
+    return actor.email or actor.name, f"user:{actor.id}"
+
+
+def to_issue(w: WireIssue, project_service: dict[str, str]) -> Issue:
+    label, actor = _assignee(w.assignedTo)
+    now = datetime.now(UTC)
+    return Issue(
+        source=Source.SENTRY,
+        id=w.id,
+        service=project_service.get(w.project.slug, w.project.slug),
+        short_id=w.shortId,
+        title=w.title,
+        culprit=w.culprit or "",
+        level=Level.parse(w.level),
+        status=_status(w.status),
+        substatus=w.substatus,
+        assignee=label,
+        assignee_id=actor,
+        count=w.count,
+        user_count=w.userCount,
+        first_seen=w.firstSeen or now,
+        last_seen=w.lastSeen or now,
+        release=(w.lastRelease or {}).get("version"),
+        first_release=(w.firstRelease or {}).get("version"),
+        permalink=w.permalink,
+        project=w.project.slug,
+        platform=w.platform or w.project.platform,
+        priority=w.priority,
+        is_bookmarked=w.isBookmarked,
+        has_seen=w.hasSeen,
+    )
+
+
+# --- events -------------------------------------------------------------------------
+
+
+class WireTag(_Wire):
+    key: str
+    value: str | None = None
+
+
+class WireRelease(_Wire):
+    version: str | None = None
+
+
+class WireEvent(_Wire):
+    id: str
+    eventID: str | None = None
+    groupID: str | None = None
+    projectID: str | None = None
+    title: str = ""
+    message: str | None = None
+    culprit: str | None = None
+    platform: str | None = None
+    type: str | None = Field(default=None, alias="type")
+    event_type: str | None = Field(default=None, alias="event.type")
+    dateCreated: datetime | None = None
+    dateReceived: datetime | None = None
+    entries: list[dict[str, Any]] = Field(default_factory=list)
+    contexts: dict[str, Any] | None = None
+    tags: list[WireTag] = Field(default_factory=list)
+    user: dict[str, Any] | None = None
+    release: WireRelease | None = None
+    dist: str | None = None
+    sdk: dict[str, Any] | None = None
+    fingerprints: list[str] = Field(default_factory=list)
+    nextEventID: str | None = None
+    previousEventID: str | None = None
+
+
+def _ts(value: Any) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        if isinstance(value, int | float):
+            return datetime.fromtimestamp(float(value), UTC)
+        return datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    except (ValueError, OverflowError, OSError):
+        return None
+
+
+def _frame(raw: dict[str, Any]) -> Frame:
+    lineno = raw.get("lineNo", raw.get("lineno"))
+    pre: list[str] = []
+    post: list[str] = []
+    line: str | None = raw.get("context_line")
+    for item in raw.get("context") or []:
+        if not isinstance(item, list | tuple) or len(item) != 2:
+            continue
+        no, text = item
+        text = "" if text is None else str(text)
+        if lineno is None or no == lineno:
+            line = text if line is None else line
+        elif no < lineno:
+            pre.append(text)
+        else:
+            post.append(text)
+    vars_ = raw.get("vars")
+    return Frame(
+        filename=raw.get("filename"),
+        abs_path=raw.get("absPath", raw.get("abs_path")),
+        function=raw.get("function"),
+        module=raw.get("module"),
+        lineno=lineno if isinstance(lineno, int) else None,
+        colno=raw.get("colNo", raw.get("colno")),
+        in_app=bool(raw.get("inApp", raw.get("in_app", False))),
+        context_line=line,
+        pre_context=pre,
+        post_context=post,
+        vars=vars_ if isinstance(vars_, dict) else {},
+    )
+
+
+def _exceptions(data: dict[str, Any]) -> list[ExceptionValue]:
+    out: list[ExceptionValue] = []
+    for v in data.get("values") or []:
+        if not isinstance(v, dict):
+            continue
+        frames = ((v.get("stacktrace") or {}).get("frames")) or []
+        out.append(
+            ExceptionValue(
+                type=v.get("type"),
+                value=v.get("value"),
+                module=v.get("module"),
+                mechanism=v.get("mechanism") if isinstance(v.get("mechanism"), dict) else None,
+                frames=[_frame(f) for f in frames if isinstance(f, dict)],
+            )
+        )
+    return out
+
+
+def _breadcrumbs(data: dict[str, Any]) -> list[Breadcrumb]:
+    out: list[Breadcrumb] = []
+    for b in data.get("values") or []:
+        if not isinstance(b, dict):
+            continue
+        out.append(
+            Breadcrumb(
+                timestamp=_ts(b.get("timestamp")),
+                type=b.get("type"),
+                category=b.get("category"),
+                level=Level.parse(b.get("level") or "info"),
+                message=b.get("message"),
+                data=b.get("data") if isinstance(b.get("data"), dict) else {},
+            )
+        )
+    return out
+
+
+def _spans(data: Any, trace_id: str | None, project: str | None) -> list[Span]:
+    out: list[Span] = []
+    for s in data if isinstance(data, list) else []:
+        if not isinstance(s, dict):
+            continue
+        start, end = _ts(s.get("start_timestamp")), _ts(s.get("timestamp"))
+        if start is None or not s.get("span_id"):
+            continue
+        out.append(
+            Span(
+                span_id=str(s["span_id"]),
+                trace_id=str(s.get("trace_id") or trace_id or ""),
+                parent_span_id=s.get("parent_span_id"),
+                op=s.get("op"),
+                description=s.get("description"),
+                start=start,
+                end=end or start,
+                status=s.get("status"),
+                project=project,
+            )
+        )
+    return out
+
+
+def to_event(w: WireEvent, project_service: dict[str, str], project_slug: str | None) -> Event:
+    tags = {t.key: t.value or "" for t in w.tags}
+    contexts = w.contexts or {}
+    trace = contexts.get("trace") if isinstance(contexts.get("trace"), dict) else {}
+    ev_type = w.type or w.event_type or "error"
+    event = Event(
+        event_id=w.eventID or w.id,
+        issue_id=w.groupID,
+        source=Source.SENTRY,
+        service=project_service.get(project_slug or "", project_slug or ""),
+        project=project_slug,
+        timestamp=w.dateCreated or datetime.now(UTC),
+        received=w.dateReceived,
+        level=Level.parse(tags.get("level", "error")),
+        type=ev_type if ev_type in ("error", "default", "transaction", "csp") else "other",
+        title=w.title,
+        message=w.message or None,
+        culprit=w.culprit,
+        platform=w.platform,
+        tags=tags,
+        contexts=contexts,
+        user=w.user or {},
+        release=(w.release.version if w.release else None) or tags.get("release"),
+        dist=w.dist,
+        environment=tags.get("environment"),
+        transaction=tags.get("transaction"),
+        trace_id=trace.get("trace_id"),
+        span_id=trace.get("span_id"),
+        fingerprint=w.fingerprints,
+        sdk=w.sdk or {},
+        next_event_id=w.nextEventID,
+        previous_event_id=w.previousEventID,
+    )
+    for entry in w.entries:
+        kind, data = entry.get("type"), entry.get("data")
+        if kind == "exception" and isinstance(data, dict):
+            event.exceptions = _exceptions(data)
+        elif kind == "breadcrumbs" and isinstance(data, dict):
+            event.breadcrumbs = _breadcrumbs(data)
+        elif kind == "request" and isinstance(data, dict):
+            event.request = data
+        elif kind == "spans":
+            event.spans = _spans(data, event.trace_id, project_slug)
+        elif kind == "message" and isinstance(data, dict) and not event.message:
+            event.message = data.get("formatted") or data.get("message")
+    return event
+
+
+# --- trace, members, teams, projects ----------------------------------------------------
+
+
+def trace_spans(
+    nodes: list[Any], trace_id: str, project_service: dict[str, str], parent: str | None = None
+) -> list[Span]:
+    """Flatten the trace endpoint's span tree (errors attached to their span)."""
+    out: list[Span] = []
+    for node in nodes:
+        if not isinstance(node, dict) or node.get("event_type") != "span":
+            continue
+        start = _ts(node.get("start_timestamp"))
+        if start is None or not node.get("event_id"):
+            continue
+        slug = node.get("project_slug")
+        issue_ids = [
+            str(e["issue_id"])
+            for e in (node.get("errors") or []) + (node.get("occurrences") or [])
+            if isinstance(e, dict) and e.get("issue_id") is not None
+        ]
+        out.append(
+            Span(
+                span_id=str(node["event_id"]),
+                trace_id=trace_id,
+                parent_span_id=node.get("parent_span_id") or parent,
+                op=node.get("op"),
+                description=node.get("description") or node.get("name"),
+                start=start,
+                end=_ts(node.get("end_timestamp")) or start,
+                status=node.get("status"),
+                service=project_service.get(slug or "", slug),
+                project=slug,
+                event_id=node.get("transaction_id"),
+                issue_ids=issue_ids,
+            )
+        )
+        out.extend(
+            trace_spans(node.get("children") or [], trace_id, project_service, node["event_id"])
+        )
+    return out
+
+
+def to_trace(raw: Any, trace_id: str, project_service: dict[str, str]) -> Trace:
+    nodes = raw if isinstance(raw, list) else (raw or {}).get("transactions", [])
+    return Trace(trace_id=trace_id, spans=trace_spans(nodes, trace_id, project_service))
+
+
+class WireUser(_Wire):
+    id: str
+    name: str = ""
+    username: str | None = None
+    email: str | None = None
+
+
+class WireMember(_Wire):
+    id: str
+    email: str | None = None
+    name: str = ""
+    user: WireUser | None = None
+
+
+def to_member(w: WireMember) -> Member:
+    user = w.user
+    return Member(
+        id=user.id if user else w.id,
+        name=(user.name if user else "") or w.name or (w.email or ""),
+        email=(user.email if user else None) or w.email,
+        username=user.username if user else None,
+    )
+
+
+class WireTeam(_Wire):
+    id: str
+    slug: str
+    name: str = ""
+
+
+def to_team(w: WireTeam) -> Team:
+    return Team(id=w.id, slug=w.slug, name=w.name)
+
+
+def to_project(w: WireProjectRef) -> Project:
+    return Project(id=w.id, slug=w.slug, name=w.name, platform=w.platform)
