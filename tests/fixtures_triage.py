@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pytest
 from aiohttp import web
@@ -64,3 +65,72 @@ class RecordingFeed:
 @pytest.fixture
 def recording_feed() -> RecordingFeed:
     return RecordingFeed()
+
+
+@dataclass
+class SentryEnv:
+    sim: Any
+    client: Any
+    engine: Any
+    feed: RecordingFeed
+    store: Store
+
+    async def issues(self, n: int) -> list[Issue]:
+        page = await self.client.list_issues(query="is:unresolved", limit=100)
+        out = list(page.items)
+        cursor = page.next_cursor
+        while len(out) < n and cursor:
+            page = await self.client.list_issues(query="is:unresolved", cursor=cursor, limit=100)
+            out += page.items
+            cursor = page.next_cursor
+        for issue in out:
+            self.feed.issues[issue.key] = issue
+        return out[:n]
+
+    def sim_issue(self, issue: Issue) -> Any:
+        return self.sim.state.issues[int(issue.id)]
+
+    async def new_engine(self) -> Any:
+        from sxtriage.triage.actions import TriageEngine
+
+        self.engine = TriageEngine(
+            store=self.store,
+            sentry=self.client,
+            relay=None,
+            apply=self.feed.apply,
+            toast=self.feed.toast,
+            me="oncall@scenextras.dev",
+        )
+        return self.engine
+
+
+@pytest.fixture
+async def sentry_env(
+    triage_store: Store, recording_feed: RecordingFeed
+) -> AsyncIterator[SentryEnv]:
+    """The real Sentry simulator (600 issues), a real client and a started TriageEngine."""
+    server = pytest.importorskip("sxtriage.sim.server")
+    from sxtriage.config import default_services
+    from sxtriage.sentry.client import SentryClient
+
+    sim = server.SimServer(n_issues=600)
+    url = await sim.start()
+    client = SentryClient(
+        url,
+        "scenextras",
+        "test-token",
+        services=default_services(),
+        timeout=1.0,
+        max_retries=1,
+        backoff_base=0.01,
+        max_retry_after=0.05,
+    )
+    env = SentryEnv(sim, client, None, recording_feed, triage_store)
+    await env.new_engine()
+    await env.engine.start()
+    try:
+        yield env
+    finally:
+        await env.engine.close()
+        await client.aclose()
+        await sim.stop()

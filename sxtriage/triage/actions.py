@@ -116,6 +116,7 @@ class TriageEngine:
                 continue
             self._entries[action.id] = entry
             self._show(entry)
+            self._idle.clear()
             self._queue.put_nowait(action.id)
             resumed += 1
         if resumed:
