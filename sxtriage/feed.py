@@ -185,7 +185,7 @@ class Feed:
         self.issues[key] = issue
         if old is None:
             change.new.append(key)
-            if issue.status is Status.UNRESOLVED:
+            if self.clock() - issue.first_seen.timestamp() < 60:
                 self._count(issue.service, max(issue.count, 1), self.clock())
         elif issue.source is Source.SENTRY and issue.count > old.count:
             self._count(issue.service, issue.count - old.count, self.clock())
@@ -213,9 +213,9 @@ class Feed:
     def _matches(self, issue: Issue) -> bool:
         if self.scope is not None and issue.service != self.scope:
             return False
-        if issue.source is Source.RELAY and issue.sentry_issue_id:
-            if (Source.SENTRY, issue.sentry_issue_id) in self.issues:
-                return False  # shown as its Sentry issue
+        linked = issue.sentry_issue_id
+        if issue.source is Source.RELAY and linked and (Source.SENTRY, linked) in self.issues:
+            return False  # shown as its Sentry issue
         return self.query.matches(issue)
 
     def _finish(self, change: FeedChange) -> FeedChange:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import random
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
@@ -19,6 +21,9 @@ from sxtriage.models import (
     Status,
     Trace,
 )
+
+if TYPE_CHECKING:
+    from sxtriage.ui.app import SxTriageApp
 
 NOW = datetime(2026, 3, 14, 9, 26, 53, tzinfo=UTC)
 """The fixed clock of every UI test and scene."""
@@ -150,7 +155,7 @@ def make_event(issue: Issue, *, frames: int = 12, crumbs: int = 25, seed: int = 
         span("c1", "b1", "search", "rpc", "search.Query", 260, 2600, "internal_error", [issue.id]),
     ]
     return Event(
-        event_id=f"{seed:032x}",
+        event_id=f"{seed:02x}f3c2a1b0d94e8fa6c5b3d2e1f0a9b8",
         issue_id=issue.id,
         source=issue.source,
         service=issue.service,
@@ -180,3 +185,78 @@ def make_trace(event: Event) -> Trace:
 @pytest.fixture
 def sample_issues() -> list[Issue]:
     return make_issues(60)
+
+
+class SampleDetail:
+    """A DetailSource over the deterministic sample data (for UI tests and scenes)."""
+
+    def __init__(self, *, frames: int = 12, crumbs: int = 25) -> None:
+        self.frames = frames
+        self.crumbs = crumbs
+
+    async def latest_event(self, issue: Issue) -> Event | None:
+        return make_event(issue, frames=self.frames, crumbs=self.crumbs)
+
+    async def events(self, issue: Issue, limit: int = 50) -> list[Event]:
+        out = []
+        for seed in range(1, 6):
+            event = make_event(issue, frames=3, crumbs=2, seed=seed)
+            event.timestamp = NOW - timedelta(minutes=seed * 7)
+            out.append(event)
+        return out[:limit]
+
+    async def event(self, issue: Issue, event_id: str) -> Event | None:
+        seed = int(event_id[:2], 16)
+        return make_event(issue, frames=self.frames, crumbs=self.crumbs, seed=seed)
+
+    async def trace(self, trace_id: str) -> Trace | None:
+        return Trace(trace_id=trace_id, spans=make_event(make_issue(0)).spans)
+
+
+def build_app(
+    data_dir: Path,
+    issues: list[Issue] | None = None,
+    *,
+    detail: object | None = None,
+    settings: object | None = None,
+    **kw: object,
+) -> SxTriageApp:
+    """An app over a fresh store with `issues` in the feed and a fixed clock."""
+    from sxtriage.config import Settings
+    from sxtriage.feed import Feed
+    from sxtriage.models import IssueDelta
+    from sxtriage.store import Store
+    from sxtriage.ui.app import SxTriageApp
+    from sxtriage.ui.backend import Backend
+
+    cfg = settings or Settings(data_dir=data_dir)
+    store = Store(data_dir / "ui.db")
+    backend = Backend(
+        cfg,
+        store,
+        sentry_detail=detail or SampleDetail(),  # type: ignore[arg-type]
+        clock=lambda: NOW.timestamp(),
+    )
+    backend.feed = Feed(
+        services=list(cfg.services),
+        me=cfg.me,  # type: ignore[attr-defined]
+        clock=lambda: NOW.timestamp(),
+    )
+    if issues:
+        backend.feed.apply(IssueDelta(source=Source.SENTRY, upserts=issues))
+    return SxTriageApp(backend, clock=lambda: NOW, **kw)  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def ui_app(tmp_path: Path):  # type: ignore[no-untyped-def]
+    """Factory: ui_app(issues, **kw) → an app; stores closed after the test."""
+    made: list[SxTriageApp] = []
+
+    def make(issues: list[Issue] | None = None, **kw: object) -> SxTriageApp:
+        app = build_app(tmp_path / f"app{len(made)}", issues, **kw)
+        made.append(app)
+        return app
+
+    yield make
+    for app in made:
+        app.backend.store.close()

@@ -1,0 +1,1 @@
+"""The Textual UI: FeedScreen ⇄ IssueScreen, one key registry, themes, command palette."""

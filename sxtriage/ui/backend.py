@@ -1,0 +1,284 @@
+"""Wires the sources to the feed and the feed to the UI; owns the background tasks.
+
+Sources (SentryPoller, RelayClient) call `on_delta` / `on_event` / `on_health`; the
+backend updates the feed, the alert engine and the correlator, caches Sentry issues in
+the store, and tells its listeners.  It never touches a widget: the app subscribes.
+Parts that are not installed (alerts, correlation, triage) are simply absent.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import time
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+from sxtriage.config import Settings
+from sxtriage.feed import Feed
+from sxtriage.models import Event, Issue, IssueDelta, IssueKey, Source, SourceHealth, utcnow
+from sxtriage.sources import DetailSource
+from sxtriage.store import Store
+
+log = logging.getLogger(__name__)
+Toast = Callable[[str, str], None]
+HealthListener = Callable[[SourceHealth], None]
+AlertsListener = Callable[[list[Any], list[str]], None]
+
+
+class Backend:
+    def __init__(
+        self,
+        settings: Settings,
+        store: Store,
+        *,
+        sentry: Any | None = None,
+        sentry_detail: DetailSource | None = None,
+        poller: Any | None = None,
+        relay: Any | None = None,
+        clock: Callable[[], float] = time.time,
+        toast: Toast | None = None,
+    ) -> None:
+        self.settings = settings
+        self.store = store
+        self.sentry = sentry
+        self.sentry_detail = sentry_detail
+        self.poller = poller
+        self.relay = relay
+        self.clock = clock
+        self.toast: Toast = toast or (lambda message, severity: None)
+        self.correlator = _make_correlator()
+        self.feed = Feed(
+            services=list(settings.services),
+            me=settings.me,
+            resolver=self._release_resolver if self.correlator is not None else None,
+            clock=clock,
+        )
+        self.health: dict[str, SourceHealth] = {}
+        self.health_listeners: list[HealthListener] = []
+        self.alert_listeners: list[AlertsListener] = []
+        self.alerts, self.alert_errors = _make_alerts(settings)
+        self.triage = self._make_triage()
+        if self.triage is not None:
+            self.feed.is_pending = lambda key: key in self.triage.pending
+        self._tasks: list[asyncio.Task[Any]] = []
+        self.extra_tasks: list[Callable[[], Coroutine[Any, Any, Any]]] = []
+        """More long-running coroutines to start (the demo's traffic generator)."""
+        self.commands: dict[str, Callable[[], Coroutine[Any, Any, Any]]] = {}
+        """Extra palette commands (title → coroutine factory), e.g. demo scenarios."""
+
+    # --- construction helpers ------------------------------------------
+    def _make_triage(self) -> Any | None:
+        if self.sentry is None and self.relay is None:
+            return None
+        try:
+            from sxtriage.triage.actions import TriageEngine
+        except ImportError:
+            return None
+        github = None
+        try:
+            from sxtriage.triage.github import GitHubClient  # type: ignore[attr-defined]
+
+            token = self.settings.github_token
+            github = GitHubClient(
+                self.settings.github_api_url, token.get_secret_value() if token else None
+            )
+        except Exception:
+            github = None
+        return TriageEngine(
+            store=self.store,
+            sentry=self.sentry,
+            relay=self.relay,
+            apply=self.feed.apply_local,
+            toast=lambda message, severity="information": self.toast(message, severity),
+            me=self.settings.me,
+            github=github,
+        )
+
+    def _release_resolver(self, value: str, service: str) -> str | None:
+        tracker = getattr(self.correlator, "releases", None)
+        latest = getattr(tracker, "latest", None)
+        if callable(latest):
+            try:
+                return latest(service)
+            except Exception:
+                return None
+        return None
+
+    # --- lifecycle ------------------------------------------
+    def load_cache(self, limit: int = 20_000) -> int:
+        """Fill the feed from the store's issues table (cold start); returns the count."""
+        rows = self.store.query_sync(
+            "SELECT data FROM issues ORDER BY last_seen DESC LIMIT ?", (limit,)
+        )
+        by_source: dict[Source, list[Issue]] = {}
+        for row in rows:
+            try:
+                issue = Issue.model_validate_json(row[0])
+            except ValueError:
+                continue
+            by_source.setdefault(issue.source, []).append(issue)
+        for source, issues in by_source.items():
+            self.feed.apply(IssueDelta(source=source, upserts=issues))
+        return sum(len(v) for v in by_source.values())
+
+    async def start(self) -> None:
+        if self.triage is not None:
+            try:
+                await self.triage.start()
+            except Exception as exc:
+                self.toast(f"Outbox replay failed: {exc}", "error")
+        if self.poller is not None:
+            self._spawn(self.poller.run())
+        if self.relay is not None:
+            self._spawn(self.relay.run(self.on_delta, self.on_event, self.on_health))
+        for factory in self.extra_tasks:
+            self._spawn(factory())
+
+    def _spawn(self, coro: Coroutine[Any, Any, Any]) -> None:
+        task = asyncio.create_task(coro)
+        task.add_done_callback(self._task_done)
+        self._tasks.append(task)
+
+    def _task_done(self, task: asyncio.Task[Any]) -> None:
+        if not task.cancelled() and task.exception() is not None:
+            exc = task.exception()
+            log.error("background task failed: %r", exc)
+            self.toast(f"A background source stopped: {exc}", "error")
+
+    async def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(BaseException):
+                await task
+        self._tasks.clear()
+        if self.triage is not None:
+            with contextlib.suppress(Exception):
+                await self.triage.close()
+        for client in (self.sentry, self.relay):
+            closer = getattr(client, "aclose", None)
+            if closer is not None:
+                with contextlib.suppress(Exception):
+                    await closer()
+
+    # --- source callbacks ------------------------------------------
+    def on_delta(self, delta: IssueDelta) -> None:
+        self.feed.apply(delta)
+        if self.alerts is not None:
+            self._alert_changes(self.alerts.observe_delta(delta, self.clock()))
+        if delta.source is Source.SENTRY and delta.upserts:
+            self._spawn(self._cache(delta.upserts))
+
+    def on_event(self, event: Event) -> None:
+        self.feed.observe_event(event)
+        key: IssueKey | None = (event.source, event.issue_id) if event.issue_id else None
+        if self.correlator is not None:
+            with contextlib.suppress(Exception):
+                self.correlator.observe_event(event, key)
+        if self.alerts is not None:
+            self._alert_changes(self.alerts.observe_event(event, key, self.clock()))
+
+    def on_health(self, health: SourceHealth) -> None:
+        self.health[health.name] = health
+        for listener in list(self.health_listeners):
+            listener(health)
+
+    def tick(self) -> None:
+        """Called about once a second by the app: age-out, alert windows."""
+        self.feed.tick()
+        if self.alerts is not None:
+            self._alert_changes(self.alerts.tick(self.clock()))
+
+    def _alert_changes(self, changes: list[Any]) -> None:
+        if not changes:
+            return
+        messages = [str(getattr(c, "message", c)) for c in changes]
+        firing = list(getattr(self.alerts, "firing", []))
+        for listener in list(self.alert_listeners):
+            listener(firing, messages)
+
+    async def _cache(self, issues: list[Issue]) -> None:
+        ops = [
+            (
+                "INSERT INTO issues(source, id, service, status, last_seen, data) "
+                "VALUES(?,?,?,?,?,?) ON CONFLICT(source, id) DO UPDATE SET "
+                "service=excluded.service, status=excluded.status, "
+                "last_seen=excluded.last_seen, data=excluded.data",
+                (
+                    i.source.value,
+                    i.id,
+                    i.service,
+                    i.status.value,
+                    i.last_seen.timestamp(),
+                    i.model_dump_json(),
+                ),
+            )
+            for i in issues
+        ]
+        with contextlib.suppress(Exception):
+            await self.store.write_many(ops)
+
+    # --- for the UI -----------------------------------------------------------------------
+    def detail_for(self, issue: Issue) -> DetailSource | None:
+        if issue.source is Source.RELAY:
+            return self.relay
+        return self.sentry_detail
+
+    def related(self, key: IssueKey) -> list[Any]:
+        if self.correlator is None:
+            return []
+        try:
+            return list(self.correlator.related(key))
+        except Exception:
+            return []
+
+    def stale(self, name: str) -> bool:
+        health = self.health.get(name)
+        return health is not None and not health.ok
+
+    def set_health(self, name: str, ok: bool, error: str | None = None) -> None:
+        self.on_health(
+            SourceHealth(name=name, ok=ok, error=error, last_success=utcnow() if ok else None)
+        )
+
+    def get_pref(self, key: str, default: Any = None) -> Any:
+        try:
+            raw = self.store.get_kv(f"ui.{key}")
+        except Exception:
+            return default
+        if raw is None:
+            return default
+        try:
+            return json.loads(raw)
+        except ValueError:
+            return default
+
+    async def set_pref(self, key: str, value: Any) -> None:
+        with contextlib.suppress(Exception):
+            await self.store.set_kv(f"ui.{key}", json.dumps(value))
+
+
+def _make_correlator() -> Any | None:
+    try:
+        from sxtriage.correlate import Correlator
+    except ImportError:
+        return None
+    try:
+        return Correlator()
+    except Exception:
+        return None
+
+
+def _make_alerts(settings: Settings) -> tuple[Any | None, list[str]]:
+    try:
+        from sxtriage.triage.alerts import AlertEngine, load_rules
+    except ImportError:
+        return None, []
+    try:
+        rules, errors = load_rules(settings)
+        return AlertEngine(rules, services=list(settings.services)), list(errors)
+    except Exception as exc:
+        return None, [f"alert rules not loaded: {exc}"]

@@ -1,0 +1,62 @@
+"""The command palette provider: registry actions, themes, sorts, scopes, extra commands.
+
+Every entry shows its key from the registry (with the user's keymap applied), so the
+palette, the footer and `?` help never disagree.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import partial
+from typing import Any
+
+from textual.command import DiscoveryHit, Hit, Hits, Provider
+
+from sxtriage.feed import SortKey
+from sxtriage.ui.bindings import REGISTRY, effective_keys, key_label
+
+Command = tuple[str, Callable[[], Any], str]
+
+
+class SxCommands(Provider):
+    def _commands(self) -> list[Command]:
+        app: Any = self.app
+        screen = self.screen
+        scope = getattr(screen, "id", None)
+        keymap: dict[str, str] = getattr(app, "keymap_overrides", {})
+        out: list[Command] = []
+        for spec in REGISTRY:
+            if not spec.palette:
+                continue
+            if spec.scope in ("feed", "issue") and spec.scope != scope:
+                continue
+            if spec.scope == "list":
+                continue
+            target = app if spec.scope == "app" else screen
+            keys = key_label(effective_keys(spec, keymap))
+            out.append(
+                (spec.description, partial(app.run_action, spec.action, target), f"key: {keys}")
+            )
+        for name in sorted(app.available_themes):
+            if name.startswith("sxtriage") or name in getattr(app, "user_themes", ()):
+                out.append((f"Theme: {name}", partial(app.choose_theme, name), "switch theme"))
+        if scope == "feed":
+            for sort in SortKey:
+                label = sort.value.replace("_", " ")
+                out.append((f"Sort by {label}", partial(screen.set_sort, sort), "feed order"))
+            for n, svc in enumerate(["all", *app.backend.settings.services]):
+                out.append((f"Scope: {svc}", partial(screen.action_scope, n), f"key: {n}"))
+        for title, factory in app.backend.commands.items():
+            out.append((title, partial(app.run_command, factory), "demo"))
+        return out
+
+    async def discover(self) -> Hits:
+        for title, run, help_text in self._commands():
+            yield DiscoveryHit(title, run, help=help_text)
+
+    async def search(self, query: str) -> Hits:
+        matcher = self.matcher(query)
+        for title, run, help_text in self._commands():
+            score = matcher.match(title)
+            if score > 0:
+                yield Hit(score, matcher.highlight(title), run, help=help_text)

@@ -1,0 +1,142 @@
+"""Issue table rows: which columns fit a width, and one issue as styled plain segments."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+
+from rich.cells import cell_len
+from rich.segment import Segment
+from rich.style import Style
+
+from sxtriage.models import Issue, Level, Status
+from sxtriage.ui.text import LEVEL_GLYPH, compact, fit, relative, safe
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    label: str
+    width: int
+    min_total: int
+    """Shown only when the table is at least this wide."""
+    right: bool = False
+
+
+COLUMNS: tuple[Column, ...] = (
+    Column("flag", "", 2, 0),
+    Column("level", "L", 2, 0),
+    Column("short_id", "ID", 12, 30),
+    Column("service", "SVC", 7, 56),
+    Column("title", "TITLE", 0, 0),
+    Column("events", "EVENTS", 7, 48, right=True),
+    Column("users", "USERS", 6, 72, right=True),
+    Column("first", "FIRST", 6, 110, right=True),
+    Column("last", "LAST", 6, 40, right=True),
+    Column("assignee", "ASSIGNEE", 16, 96),
+    Column("status", "STATUS", 11, 86),
+    Column("ticket", "", 2, 64),
+)
+TITLE_MIN = 12
+
+
+def layout(width: int) -> list[tuple[Column, int]]:
+    """The columns that fit, with the title taking the rest."""
+    chosen = [c for c in COLUMNS if width >= c.min_total]
+    fixed = sum(c.width + 1 for c in chosen if c.name != "title")
+    title = max(TITLE_MIN, width - fixed - 1)
+    return [(c, title if c.name == "title" else c.width) for c in chosen]
+
+
+@dataclass
+class RowStyles:
+    base: Style
+    dim: Style
+    cursor: Style
+    mark: Style
+    fresh: Style
+    leaving: Style
+    pending: Style
+    header: Style
+    levels: Mapping[Level, Style]
+
+
+def header_segments(width: int, styles: RowStyles) -> list[Segment]:
+    parts: list[Segment] = []
+    for col, w in layout(width):
+        text = col.label.rjust(w) if col.right else col.label.ljust(w)
+        parts.append(Segment(fit(text, w) + " ", styles.header))
+    return parts
+
+
+def row_segments(
+    issue: Issue,
+    width: int,
+    styles: RowStyles,
+    *,
+    now: datetime,
+    cursor: bool = False,
+    marked: bool = False,
+    fresh: bool = False,
+    leaving: bool = False,
+    pending: bool = False,
+) -> list[Segment]:
+    base = styles.base
+    if leaving:
+        base = base + styles.leaving
+    if fresh:
+        base = base + styles.fresh
+    if marked:
+        base = base + styles.mark
+    if cursor:
+        base = base + styles.cursor
+    dim = base + styles.dim
+    out: list[Segment] = []
+    for col, w in layout(width):
+        style = base
+        name = col.name
+        if name == "flag":
+            text = ("●" if marked else " ") + ("⟳" if pending else " ")
+            style = base + styles.pending if pending else base
+        elif name == "level":
+            text = LEVEL_GLYPH.get(issue.level, "?")
+            style = base + styles.levels.get(issue.level, Style())
+            if cursor:
+                style = style + Style(reverse=False)
+        elif name == "short_id":
+            text = safe(issue.short_id, limit=40)
+        elif name == "service":
+            text = safe(issue.service, limit=20)
+        elif name == "title":
+            title = safe(issue.title, limit=400)
+            culprit = safe(issue.culprit, limit=200)
+            title_fit = fit(title, w)
+            used = cell_len(title)
+            if culprit and used + 3 < w:
+                out.append(Segment(title + "  ", style))
+                out.append(Segment(fit(culprit, w - used - 2) + " ", dim))
+                continue
+            text = title_fit
+        elif name == "events":
+            text = compact(issue.count)
+        elif name == "users":
+            text = compact(issue.user_count)
+        elif name == "first":
+            text = relative(issue.first_seen, now)
+            style = dim
+        elif name == "last":
+            text = relative(issue.last_seen, now)
+        elif name == "assignee":
+            text = safe(issue.assignee, limit=60) if issue.assignee else "—"
+            style = base if issue.assignee else dim
+        elif name == "status":
+            text = issue.status.value if issue.status is not Status.UNRESOLVED else "open"
+            style = dim if issue.status is not Status.UNRESOLVED else base
+        elif name == "ticket":
+            text = "⧉" if issue.linked_ticket else ""
+        else:  # pragma: no cover - every column is handled above
+            text = ""
+        cell = text.rjust(w) if col.right else text
+        out.append(Segment(fit(cell, w) + " ", style))
+    return out

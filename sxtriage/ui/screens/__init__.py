@@ -1,0 +1,1 @@
+"""Screens: the live feed, one issue's detail, the generated help."""

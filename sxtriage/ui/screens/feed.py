@@ -1,0 +1,203 @@
+"""FeedScreen: service bar, live issue table, filter bar, status line."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from textual import on
+from textual.app import ComposeResult
+from textual.screen import Screen
+from textual.widgets import Footer
+
+from sxtriage.feed import FeedChange, SortKey
+from sxtriage.models import Issue, SourceHealth
+from sxtriage.search import SearchError
+from sxtriage.ui.bindings import bindings
+from sxtriage.ui.text import relative
+from sxtriage.ui.widgets.banner import Banner
+from sxtriage.ui.widgets.filter_bar import FilterBar
+from sxtriage.ui.widgets.issue_list import IssueList
+from sxtriage.ui.widgets.service_bar import ServiceBar
+from sxtriage.ui.widgets.status_line import StatusLine
+
+try:  # another part; the feed works without it
+    from sxtriage.ui.widgets.alerts_strip import AlertsStrip
+except ImportError:  # pragma: no cover - depends on the build
+    AlertsStrip = None  # type: ignore[assignment,misc]
+
+SORTS = list(SortKey)
+
+
+class FeedScreen(Screen[None]):
+    BINDINGS = bindings("feed")
+    DEFAULT_CSS = """
+    FeedScreen { layout: vertical; }
+    FeedScreen AlertsStrip { height: auto; max-height: 4; }
+    """
+
+    def __init__(self, app_: Any) -> None:
+        super().__init__(id="feed")
+        self.sx = app_
+        self.backend = app_.backend
+        self.feed = self.backend.feed
+        self._unsubscribe: Any = None
+
+    def compose(self) -> ComposeResult:
+        yield Banner(id="banner")
+        if AlertsStrip is not None:
+            yield AlertsStrip(id="alerts")
+        yield ServiceBar(list(self.backend.settings.services))
+        yield IssueList(self.feed, now=self.sx.now, pending=self._pending, id="issues")
+        yield FilterBar(history=self.backend.get_pref("filter_history", []))
+        yield StatusLine(id="status")
+        yield Footer()
+
+    @property
+    def issue_list(self) -> IssueList:
+        return self.query_one(IssueList)
+
+    def _pending(self) -> Any:
+        triage = self.backend.triage
+        return triage.pending if triage is not None else ()
+
+    def on_mount(self) -> None:
+        self._unsubscribe = self.feed.subscribe(self._on_change)
+        self.backend.health_listeners.append(self._on_health)
+        self.backend.alert_listeners.append(self._on_alerts)
+        self.issue_list.focus()
+        self.issue_list.feed_changed(FeedChange(reordered=True))
+        self.set_interval(1.0, self._tick)
+        self.refresh_chrome()
+
+    def on_unmount(self) -> None:
+        if self._unsubscribe is not None:
+            self._unsubscribe()
+        for listeners, fn in (
+            (self.backend.health_listeners, self._on_health),
+            (self.backend.alert_listeners, self._on_alerts),
+        ):
+            if fn in listeners:
+                listeners.remove(fn)
+
+    # --- live updates ------------------------------------------
+    def _on_change(self, change: FeedChange) -> None:
+        self.issue_list.feed_changed(change)
+        self.refresh_status()
+
+    def _on_health(self, health: SourceHealth) -> None:
+        self.refresh_chrome()
+
+    def _on_alerts(self, firing: list[Any], messages: list[str]) -> None:
+        if AlertsStrip is not None:
+            self.query_one(AlertsStrip).update_alerts(firing)
+
+    def _tick(self) -> None:
+        self.backend.tick()
+        self.issue_list.expire_flash()
+        self.refresh_chrome()
+
+    def refresh_chrome(self) -> None:
+        now = self.sx.now()
+        down = [h for h in self.backend.health.values() if not h.ok]
+        self.query_one(Banner).show(down, now)
+        services = list(self.backend.settings.services)
+        stamp = now.timestamp()
+        self.query_one(ServiceBar).show(
+            {s: self.feed.stats(s) for s in services},
+            {s: self.feed.rate(s, stamp) for s in services},
+            self._health_text(now),
+            self.feed.scope,
+        )
+        self.refresh_status()
+
+    def _health_text(self, now: Any) -> str:
+        parts = []
+        for name in ("sentry", "relay"):
+            health = self.backend.health.get(name)
+            if health is None:
+                continue
+            if health.ok:
+                parts.append(f"{name} ✓ {health.detail}".strip())
+            else:
+                parts.append(f"{name} stale {relative(health.last_success, now)}")
+        return " · ".join(parts) or "no sources"
+
+    def refresh_status(self) -> None:
+        lst = self.issue_list
+        self.query_one(StatusLine).show(
+            paused=lst.paused,
+            new=len(lst.new_while_paused),
+            shown=len(lst.order),
+            total=self.feed.total,
+            marked=len(lst.marks),
+            scope=self.feed.scope,
+            sort=self.feed.sort.value,
+            query=self.feed.query.text,
+        )
+
+    # --- actions ------------------------------------------
+    def action_filter(self) -> None:
+        self.query_one(FilterBar).open(self.feed.query.text)
+
+    def action_toggle_pause(self) -> None:
+        lst = self.issue_list
+        lst.set_paused(not lst.paused)
+        self.refresh_status()
+
+    def action_cycle_sort(self) -> None:
+        self.set_sort(SORTS[(SORTS.index(self.feed.sort) + 1) % len(SORTS)])
+
+    def set_sort(self, sort: SortKey) -> None:
+        self.feed.set_sort(sort)
+        self.sx.notify(f"Sorted by {sort.value.replace('_', ' ')}", timeout=2)
+
+    def action_scope(self, number: int) -> None:
+        services = list(self.backend.settings.services)
+        if number == 0:
+            self.feed.set_scope(None)
+        elif number <= len(services):
+            self.feed.set_scope(services[number - 1])
+        else:
+            self.sx.notify(f"No service {number}: {len(services)} configured", severity="warning")
+            return
+        self.refresh_chrome()
+
+    # --- messages ------------------------------------------
+    @on(IssueList.Opened)
+    def _opened(self, event: IssueList.Opened) -> None:
+        self.sx.open_issue(event.key)
+
+    @on(IssueList.CursorMoved)
+    def _moved(self, event: IssueList.CursorMoved) -> None:
+        self.refresh_status()
+
+    @on(FilterBar.Changed)
+    def _filter_changed(self, event: FilterBar.Changed) -> None:
+        bar = self.query_one(FilterBar)
+        try:
+            self.feed.set_filter(event.text)
+        except SearchError as exc:
+            bar.show_error(str(exc))
+            return
+        bar.show_error(None)
+
+    @on(FilterBar.Done)
+    def _filter_done(self, event: FilterBar.Done) -> None:
+        bar = self.query_one(FilterBar)
+        try:
+            self.feed.set_filter(event.text)
+        except SearchError as exc:
+            bar.show_error(str(exc))
+            return
+        bar.close()
+        self.issue_list.focus()
+        if event.accepted:
+            self.run_worker(self.backend.set_pref("filter_history", bar.history))
+
+    def selected_issues(self) -> list[Issue]:
+        out = []
+        for key in self.issue_list.selected():
+            issue = self.feed.get(key)
+            if issue is not None:
+                out.append(issue)
+        return out

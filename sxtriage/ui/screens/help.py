@@ -1,0 +1,48 @@
+"""The `?` help screen, generated from the key registry (with the user's keymap applied)."""
+
+from __future__ import annotations
+
+from rich.table import Table
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Static
+
+from sxtriage.ui.bindings import help_rows
+
+
+def help_table(keymap: dict[str, str]) -> Table:
+    table = Table(box=None, show_header=True, header_style="bold", expand=True, pad_edge=False)
+    table.add_column("Group", style="dim", no_wrap=True)
+    table.add_column("Keys", style="bold", no_wrap=True)
+    table.add_column("Action")
+    table.add_column(Text("Id (for [keymap])"), style="dim", no_wrap=True)
+    last = None
+    for group, keys, description, binding_id in help_rows(keymap, ("list", "feed", "issue", "app")):
+        table.add_row(
+            Text(group if group != last else ""), Text(keys), Text(description), Text(binding_id)
+        )
+        last = group
+    return table
+
+
+class HelpScreen(ModalScreen[None]):
+    BINDINGS = [("escape,q,question_mark", "dismiss", "Close")]
+    DEFAULT_CSS = """
+    HelpScreen { align: center middle; }
+    HelpScreen > VerticalScroll { width: 90%; max-width: 100; height: 90%;
+        border: round $primary; background: $surface; padding: 0 1; }
+    """
+
+    def __init__(self, keymap: dict[str, str]) -> None:
+        super().__init__(id="help")
+        self.keymap = keymap
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll():
+            yield Static(Text("sxtriage keys — remap any id in config.toml [keymap]", style="bold"))
+            yield Static(help_table(self.keymap))
+
+    def action_dismiss(self) -> None:  # type: ignore[override]
+        self.dismiss(None)

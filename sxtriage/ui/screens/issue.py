@@ -1,0 +1,222 @@
+"""IssueScreen: Overview / Stack trace / Breadcrumbs / Trace / Events of one issue."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.containers import Horizontal, VerticalScroll
+from textual.screen import Screen
+from textual.widgets import Footer, Static, TabbedContent, TabPane
+
+from sxtriage.models import Event, Issue, IssueKey, Trace
+from sxtriage.ui import detail
+from sxtriage.ui.bindings import bindings
+from sxtriage.ui.text import safe
+from sxtriage.ui.widgets.lines_view import LinesView
+
+try:  # another part; the screen works without it
+    from sxtriage.ui.widgets.related_panel import RelatedPanel
+except ImportError:  # pragma: no cover - depends on the build
+    RelatedPanel = None  # type: ignore[assignment,misc]
+
+TABS = ("overview", "stack", "crumbs", "trace", "events")
+
+
+class IssueScreen(Screen[None]):
+    BINDINGS = bindings("issue")
+    DEFAULT_CSS = """
+    IssueScreen #issue-head { height: auto; max-height: 3; background: $panel; padding: 0 1; }
+    IssueScreen #overview-scroll { height: 1fr; }
+    IssueScreen #overview-text { padding: 0 1; }
+    IssueScreen #related { width: 44; display: none; }
+    IssueScreen #related.-show { display: block; }
+    IssueScreen TabbedContent { height: 1fr; }
+    IssueScreen TabPane { padding: 0; }
+    """
+
+    def __init__(self, app_: Any, key: IssueKey) -> None:
+        super().__init__(id="issue")
+        self.sx = app_
+        self.backend = app_.backend
+        self.key = key
+        self._issue: Issue | None = self.backend.feed.get(key)
+        self.event: Event | None = None
+        self.events: list[Event] = []
+        self.trace: Trace | None = None
+        self.full_frames = False
+        self.category: str | None = None
+        self.busy = True
+
+    @property
+    def issue(self) -> Issue | None:
+        return self.backend.feed.get(self.key) or self._issue
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="issue-head")
+        with Horizontal():
+            with TabbedContent(initial="overview"):
+                with TabPane("Overview", id="overview"), VerticalScroll(id="overview-scroll"):
+                    yield Static(id="overview-text")
+                with TabPane("Stack trace", id="stack"):
+                    yield LinesView(id="stack-view")
+                with TabPane("Breadcrumbs", id="crumbs"):
+                    yield LinesView(id="crumbs-view")
+                with TabPane("Trace", id="trace"):
+                    yield LinesView(id="trace-view")
+                with TabPane("Events", id="events"):
+                    yield LinesView(id="events-view")
+            if RelatedPanel is not None:
+                yield RelatedPanel(id="related")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.render_all()
+        self.load()
+
+    # --- loading ------------------------------------------
+    @work(exclusive=True, group="detail")
+    async def load(self, event_id: str | None = None) -> None:
+        issue = self.issue
+        source = self.backend.detail_for(issue) if issue is not None else None
+        if issue is None or source is None:
+            self.busy = False
+            self.sx.notify("No detail source for this issue (offline).", severity="warning")
+            self.render_all()
+            return
+        try:
+            if event_id is None:
+                self.event = await source.latest_event(issue)
+                self.events = await source.events(issue, 50)
+            else:
+                self.event = await source.event(issue, event_id)
+            trace_id = self.event.trace_id if self.event is not None else None
+            self.trace = await source.trace(trace_id) if trace_id else None
+        except Exception as exc:  # the screen keeps working on what it has
+            self.sx.notify(f"Could not load the event: {exc}", severity="error", markup=False)
+        self.busy = False
+        self.render_all()
+
+    # --- rendering ------------------------------------------
+    def render_all(self) -> None:
+        issue = self.issue
+        if issue is None:
+            return
+        head = Text()
+        head.append(safe(issue.short_id, limit=40), style="bold")
+        head.append(f"  {issue.service}  {issue.level.value}  {issue.status.value}  ")
+        head.append(detail.counts_label(issue), style="dim")
+        if self.busy:
+            head.append("  loading…", style="italic dim")
+        head.append("\n")
+        head.append(safe(issue.title, limit=300), style="bold")
+        head.truncate(max(20, self.size.width * 2 or 160), overflow="ellipsis")
+        self.query_one("#issue-head", Static).update(head)
+        self.query_one("#overview-text", Static).update(
+            detail.overview(issue, self.event, self.sx.now())
+        )
+        self.render_stack()
+        self.render_crumbs()
+        self.query_one("#trace-view", LinesView).set_lines(detail.trace_lines(self.trace))
+        current = self.event.event_id if self.event else None
+        self.query_one("#events-view", LinesView).set_lines(
+            detail.event_lines(self.events, current, self.sx.now())
+        )
+        self._render_related()
+
+    def render_stack(self) -> None:
+        lines = detail.stack_lines(self.event, full=self.full_frames)
+        self.query_one("#stack-view", LinesView).set_lines(lines)
+
+    def render_crumbs(self) -> None:
+        lines = detail.breadcrumb_lines(self.event, self.category)
+        self.query_one("#crumbs-view", LinesView).set_lines(lines)
+
+    def _render_related(self) -> None:
+        if RelatedPanel is None:
+            return
+        items = self.backend.related(self.key)
+        panel = self.query_one(RelatedPanel)
+        panel.set_class(bool(items) and self.size.width >= 100, "-show")
+        if items:
+            panel.update_related(items)
+
+    # --- actions ------------------------------------------
+    def action_back(self) -> None:
+        self.sx.pop_screen()
+
+    def _switch(self, step: int) -> None:
+        tabs = self.query_one(TabbedContent)
+        current = tabs.active or "overview"
+        tabs.active = TABS[(TABS.index(current) + step) % len(TABS)]
+        self._focus_active()
+
+    def _focus_active(self) -> None:
+        active = self.query_one(TabbedContent).active
+        if active and active != "overview":
+            self.query_one(f"#{active}-view", LinesView).focus()
+
+    def action_next_tab(self) -> None:
+        self._switch(1)
+
+    def action_prev_tab(self) -> None:
+        self._switch(-1)
+
+    def action_toggle_frames(self) -> None:
+        self.full_frames = not self.full_frames
+        self.render_stack()
+
+    def action_cycle_category(self) -> None:
+        cats = detail.categories(self.event)
+        if not cats:
+            return
+        if self.category is None:
+            self.category = cats[0]
+        else:
+            index = cats.index(self.category) + 1 if self.category in cats else 0
+            self.category = cats[index] if index < len(cats) else None
+        self.render_crumbs()
+
+    def _step_event(self, step: int) -> None:
+        if not self.events:
+            return
+        ids = [e.event_id for e in self.events]
+        current = self.event.event_id if self.event else None
+        index = ids.index(current) + step if current in ids else 0
+        if 0 <= index < len(ids):
+            self.load(ids[index])
+        else:
+            self.sx.notify("No more events that way.", timeout=2)
+
+    def action_next_event(self) -> None:
+        self._step_event(1)
+
+    def action_prev_event(self) -> None:
+        self._step_event(-1)
+
+    # --- messages ------------------------------------------
+    @on(TabbedContent.TabActivated)
+    def _tab(self, event: TabbedContent.TabActivated) -> None:
+        self.call_after_refresh(self._focus_active)
+
+    @on(LinesView.Selected)
+    def _selected(self, message: LinesView.Selected) -> None:
+        target = message.target
+        if isinstance(target, str):
+            self.load(target)
+        elif isinstance(target, detail.SpanTarget):
+            self.jump_to(target.span.issue_ids)
+
+    def jump_to(self, issue_ids: list[str]) -> None:
+        for key, _issue in self.backend.feed.issues.items():
+            if key[1] in issue_ids and key != self.key:
+                self.sx.open_issue(key, replace=True)
+                return
+        self.sx.notify("That span's issue is not in the feed.", severity="warning")
+
+    def on_related_panel_jump(self, message: Any) -> None:
+        key = getattr(message, "key", None)
+        if key is not None:
+            self.sx.open_issue(key, replace=True)

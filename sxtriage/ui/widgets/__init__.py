@@ -1,0 +1,1 @@
+"""Widgets; each takes data through methods and never does I/O."""

@@ -1,0 +1,305 @@
+"""The issue table as a virtual list (Line API): renders only the visible rows.
+
+The order of keys comes from the feed; the cursor and the marks are issue KEYS, so they
+stay on the same issue across live updates and re-sorts.  Line 0 is a sticky header.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Container
+from datetime import datetime
+
+from rich.segment import Segment
+from rich.style import Style
+from textual import events
+from textual.geometry import Size
+from textual.message import Message
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+
+from sxtriage.feed import Feed, FeedChange
+from sxtriage.models import IssueKey, Level
+from sxtriage.ui.bindings import bindings
+from sxtriage.ui.rows import RowStyles, header_segments, row_segments
+
+FLASH_SECONDS = 2.0
+
+
+class IssueList(ScrollView, can_focus=True):
+    BINDINGS = bindings("list")
+    COMPONENT_CLASSES = {
+        "issue-list--header",
+        "issue-list--cursor",
+        "issue-list--mark",
+        "issue-list--fresh",
+        "issue-list--leaving",
+        "issue-list--pending",
+        "issue-list--dim",
+        "issue-list--fatal",
+        "issue-list--error",
+        "issue-list--warning",
+        "issue-list--info",
+        "issue-list--debug",
+    }
+    DEFAULT_CSS = """
+    IssueList { height: 1fr; overflow-x: hidden; background: $surface; }
+    IssueList > .issue-list--header { background: $panel; color: $text-muted; text-style: bold; }
+    IssueList > .issue-list--cursor { background: $primary 40%; }
+    IssueList:focus > .issue-list--cursor { background: $primary 60%; }
+    IssueList > .issue-list--mark { background: $secondary 30%; }
+    IssueList > .issue-list--fresh { background: $success 25%; }
+    IssueList > .issue-list--leaving { color: $text-disabled; text-style: strike; }
+    IssueList > .issue-list--pending { color: $warning; }
+    IssueList > .issue-list--dim { color: $text-muted; }
+    IssueList > .issue-list--fatal { color: $error; text-style: bold reverse; }
+    IssueList > .issue-list--error { color: $error; text-style: bold; }
+    IssueList > .issue-list--warning { color: $warning; text-style: bold; }
+    IssueList > .issue-list--info { color: $accent; }
+    IssueList > .issue-list--debug { color: $text-muted; }
+    """
+
+    class Opened(Message):
+        def __init__(self, key: IssueKey) -> None:
+            self.key = key
+            super().__init__()
+
+    class CursorMoved(Message):
+        def __init__(self, key: IssueKey | None) -> None:
+            self.key = key
+            super().__init__()
+
+    def __init__(
+        self,
+        feed: Feed,
+        *,
+        now: Callable[[], datetime],
+        pending: Callable[[], Container[IssueKey]] | None = None,
+        mono: Callable[[], float] | None = None,
+        id: str | None = None,
+    ) -> None:
+        super().__init__(id=id)
+        self.feed = feed
+        self.now = now
+        self.pending = pending
+        self._mono = mono or (lambda: now().timestamp())
+        self.order: list[IssueKey] = list(feed.order)
+        self._pos: dict[IssueKey, int] | None = None
+        self.cursor_key: IssueKey | None = self.order[0] if self.order else None
+        self.marks: set[IssueKey] = set()
+        self.paused = False
+        self.new_while_paused: set[IssueKey] = set()
+        self._fresh: dict[IssueKey, float] = {}
+        self._styles: RowStyles | None = None
+
+    # --- data ------------------------------------------
+    def position(self, key: IssueKey | None) -> int | None:
+        if key is None:
+            return None
+        if self.order is self.feed.order:
+            return self.feed.position(key)
+        if self._pos is None:
+            self._pos = {k: i for i, k in enumerate(self.order)}
+        return self._pos.get(key)
+
+    def feed_changed(self, change: FeedChange) -> None:
+        """Apply a feed change: keep the cursor on its issue, at the same screen row."""
+        if self.paused:
+            self.new_while_paused.update(k for k in change.added if k not in self._pos_or_empty())
+            self.refresh()
+            return
+        if 0 < len(change.added) <= 200:
+            until = self._mono() + FLASH_SECONDS
+            for key in change.added:
+                self._fresh[key] = until
+        self._sync_order()
+        self.marks.intersection_update(self.feed.issues)
+
+    def _pos_or_empty(self) -> dict[IssueKey, int]:
+        if self._pos is None:
+            self._pos = {k: i for i, k in enumerate(self.order)}
+        return self._pos
+
+    def _sync_order(self) -> None:
+        old_index = self.position(self.cursor_key)
+        screen_row = None if old_index is None else old_index - int(self.scroll_y)
+        self.order = self.feed.order
+        self._pos = None
+        new_index = self.position(self.cursor_key)
+        if new_index is None and self.order:
+            fallback = min(old_index or 0, len(self.order) - 1)
+            self.cursor_key = self.order[fallback]
+            new_index = fallback
+        elif not self.order:
+            self.cursor_key = None
+        self.virtual_size = Size(self.size.width, len(self.order) + 1)
+        if new_index is not None and screen_row is not None:
+            if 0 <= screen_row < self._page():
+                self.scroll_to(y=max(0, new_index - screen_row), animate=False, immediate=True)
+            else:
+                self._scroll_cursor_into_view()
+        self.refresh()
+        self.post_message(self.CursorMoved(self.cursor_key))
+
+    def set_paused(self, paused: bool) -> None:
+        self.paused = paused
+        if paused:
+            self.order = list(self.feed.order)
+            self._pos = None
+        else:
+            self.new_while_paused.clear()
+            self._sync_order()
+
+    def selected(self) -> list[IssueKey]:
+        """The marked keys (in display order), else the cursor's key."""
+        if self.marks:
+            return [k for k in self.order if k in self.marks] or list(self.marks)
+        return [self.cursor_key] if self.cursor_key is not None else []
+
+    def select_key(self, key: IssueKey) -> bool:
+        if self.position(key) is None:
+            return False
+        self._move_to(key)
+        return True
+
+    def expire_flash(self) -> None:
+        now = self._mono()
+        expired = [k for k, t in self._fresh.items() if t <= now]
+        for key in expired:
+            del self._fresh[key]
+        self.refresh()
+
+    # --- cursor actions ------------------------------------------
+    def _page(self) -> int:
+        return max(1, self.size.height - 1)
+
+    def _move_index(self, index: int) -> None:
+        if not self.order:
+            return
+        index = max(0, min(index, len(self.order) - 1))
+        self._move_to(self.order[index])
+
+    def _move_to(self, key: IssueKey) -> None:
+        old = self.position(self.cursor_key)
+        self.cursor_key = key
+        new = self.position(key)
+        if not self._scroll_cursor_into_view():
+            for index in (old, new):
+                if index is not None:
+                    self.refresh_line(index + 1)
+        self.post_message(self.CursorMoved(key))
+
+    def _scroll_cursor_into_view(self) -> bool:
+        index = self.position(self.cursor_key)
+        if index is None:
+            return False
+        top = int(self.scroll_y)
+        page = self._page()
+        if index < top:
+            self.scroll_to(y=index, animate=False, immediate=True)
+        elif index >= top + page:
+            self.scroll_to(y=index - page + 1, animate=False, immediate=True)
+        else:
+            return False
+        self.refresh()
+        return True
+
+    def action_cursor_down(self) -> None:
+        self._move_index((self.position(self.cursor_key) or 0) + 1)
+
+    def action_cursor_up(self) -> None:
+        self._move_index((self.position(self.cursor_key) or 0) - 1)
+
+    def action_cursor_top(self) -> None:
+        self._move_index(0)
+
+    def action_cursor_bottom(self) -> None:
+        self._move_index(len(self.order) - 1)
+
+    def action_page_down(self) -> None:
+        self._move_index((self.position(self.cursor_key) or 0) + self._page())
+
+    def action_page_up(self) -> None:
+        self._move_index((self.position(self.cursor_key) or 0) - self._page())
+
+    def action_open(self) -> None:
+        if self.cursor_key is not None:
+            self.post_message(self.Opened(self.cursor_key))
+
+    def action_mark(self) -> None:
+        key = self.cursor_key
+        if key is None:
+            return
+        if key in self.marks:
+            self.marks.discard(key)
+        else:
+            self.marks.add(key)
+        self.action_cursor_down()
+        self.refresh()
+
+    def on_click(self, event: events.Click) -> None:
+        index = int(self.scroll_y) + event.y - 1
+        if event.y >= 1 and 0 <= index < len(self.order):
+            self._move_to(self.order[index])
+            if event.chain >= 2:
+                self.action_open()
+
+    # --- rendering ------------------------------------------
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        self._styles = None
+
+    def _row_styles(self) -> RowStyles:
+        if self._styles is None:
+
+            def get(name: str) -> Style:
+                return self.get_component_rich_style(f"issue-list--{name}", partial=True)
+
+            self._styles = RowStyles(
+                base=self.rich_style,
+                dim=get("dim"),
+                cursor=get("cursor"),
+                mark=get("mark"),
+                fresh=get("fresh"),
+                leaving=get("leaving"),
+                pending=get("pending"),
+                header=self.rich_style + get("header"),
+                levels={lv: get(lv.value) for lv in Level},
+            )
+        return self._styles
+
+    def render_line(self, y: int) -> Strip:
+        width = self.size.width
+        styles = self._row_styles()
+        if y == 0:
+            return Strip(header_segments(width, styles)).adjust_cell_length(width, styles.header)
+        index = int(self.scroll_y) + y - 1
+        if index >= len(self.order):
+            if not self.order and y == 2:
+                message = "  No issues match." if self.feed.total else "  Waiting for issues…"
+                return Strip([Segment(message, styles.base + styles.dim)]).adjust_cell_length(
+                    width, styles.base
+                )
+            return Strip.blank(width, styles.base)
+        key = self.order[index]
+        issue = self.feed.get(key)
+        if issue is None:
+            return Strip([Segment("  (gone)", styles.base + styles.dim)]).adjust_cell_length(
+                width, styles.base
+            )
+        pending = self.pending() if self.pending is not None else ()
+        segments = row_segments(
+            issue,
+            width,
+            styles,
+            now=self.now(),
+            cursor=key == self.cursor_key,
+            marked=key in self.marks,
+            fresh=key in self._fresh,
+            leaving=self.feed.leaving(key),
+            pending=key in pending,
+        )
+        return Strip(segments).adjust_cell_length(width, styles.base)
+
+    def on_resize(self) -> None:
+        self.virtual_size = Size(self.size.width, len(self.order) + 1)
+        self._scroll_cursor_into_view()

@@ -1,0 +1,41 @@
+"""One line under the table: LIVE/PAUSED, "N new", counts, scope, sort, filter."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.widgets import Static
+
+from sxtriage.ui.text import safe
+
+
+class StatusLine(Static):
+    DEFAULT_CSS = "StatusLine { height: 1; background: $panel; padding: 0 1; }"
+
+    def show(
+        self,
+        *,
+        paused: bool,
+        new: int,
+        shown: int,
+        total: int,
+        marked: int,
+        scope: str | None,
+        sort: str,
+        query: str,
+    ) -> None:
+        line = Text()
+        if paused:
+            line.append(" PAUSED ", style="bold reverse yellow")
+            if new:
+                line.append(f" {new} new", style="bold yellow")
+        else:
+            line.append(" LIVE ", style="bold reverse green")
+        line.append(f"  {shown:,} of {total:,}")
+        if marked:
+            line.append(f"  ● {marked} marked", style="bold")
+        line.append(f"  scope:{scope or 'all'}", style="dim")
+        line.append(f"  sort:{sort}", style="dim")
+        if query:
+            line.append("  filter: ", style="dim")
+            line.append(safe(query, limit=200))
+        self.update(line)
