@@ -111,7 +111,7 @@ class SimServer:
         try:
             resp = await self._serve(request, handler)
         except web.HTTPException as exc:
-            resp = exc
+            resp = web.Response(status=exc.status, text=exc.text, content_type=exc.content_type)
         body = getattr(resp, "body", None)
         size = len(body) if isinstance(body, bytes | bytearray) else 0
         self.log.append(
