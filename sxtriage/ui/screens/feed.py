@@ -117,7 +117,7 @@ class FeedScreen(Screen[None]):
             if health is None:
                 continue
             if health.ok:
-                parts.append(f"{name} ✓ {health.detail}".strip())
+                parts.append(f"{name} ✓")
             else:
                 parts.append(f"{name} stale {relative(health.last_success, now)}")
         return " · ".join(parts) or "no sources"
