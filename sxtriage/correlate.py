@@ -144,7 +144,12 @@ class ReleaseTracker:
     def get(self, service: str, version: str) -> ReleaseInfo | None:
         return self._index.get((service, version))
 
-    def latest(self, service: str) -> ReleaseInfo | None:
+    def latest(self, service: str) -> str | None:
+        """The newest release version of `service` (by first-seen time)."""
+        info = self.latest_info(service)
+        return info.version if info is not None else None
+
+    def latest_info(self, service: str) -> ReleaseInfo | None:
         seq = self._by_service.get(service)
         return seq[-1] if seq else None
 
@@ -378,9 +383,8 @@ class Correlator:
 
     def resolve_release(self, value: str, service: str) -> str | None:
         """`latest` → the service's newest release; any other value as is."""
-        if value == "latest":
-            latest = self.releases.latest(service)
-            return latest.version if latest is not None else None
+        if value.lower() == "latest":
+            return self.releases.latest(service)
         return value
 
     def release_matcher(self, field_name: str, value: str) -> Callable[[Issue], bool]:

@@ -194,8 +194,9 @@ def releases_scenario() -> Correlator:
 
 def test_suspect_release_marks_new_issues_after_a_deploy() -> None:
     corr = releases_scenario()
-    latest = corr.releases.latest("web")
-    assert latest is not None and latest.version == "web@2.3.0"
+    assert corr.releases.latest("web") == "web@2.3.0"
+    latest = corr.releases.latest_info("web")
+    assert latest is not None
     assert corr.releases.releases("web")[0].baseline  # running before we watched
     after = make_issue((Source.RELAY, "n1"), "web", first_seen=T0 + 3700)
     before = make_issue((Source.RELAY, "n2"), "web", first_seen=T0 + 3000)
@@ -240,8 +241,9 @@ def test_release_strings_with_markup_are_kept_and_shown_literally() -> None:
     hostile = "[bold red]web[/]@\x1b[31m2.3.0\n"
     corr.observe_event(make_event("web", release="web@1"), None, received=T0)
     corr.observe_event(make_event("web", release=hostile), None, received=T0 + 10)
-    latest = corr.releases.latest("web")
-    assert latest is not None and latest.version == hostile
+    assert corr.releases.latest("web") == hostile
+    latest = corr.releases.latest_info("web")
+    assert latest is not None
     assert printable(latest.version) == "[bold red]web[/]@\\x1b[31m2.3.0\\n"
     issue = make_issue((Source.RELAY, "i"), "web", first_seen=T0 + 20)
     assert corr.suspect_release(issue) == hostile
