@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import fnmatch
 import re
+from collections.abc import Callable
 from datetime import datetime, time
 from typing import Any, Literal
 
@@ -15,7 +16,6 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
-    PrivateAttr,
     ValidationError,
     field_validator,
     model_validator,
@@ -29,6 +29,8 @@ RuleKind = Literal["count", "rate", "p95", "new_issue", "regression"]
 ISSUE_KINDS = ("new_issue", "regression")
 _RULE_ID = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,63}$")
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|min|h)?\s*$", re.IGNORECASE)
+_GLOBS: dict[str, Callable[[str], object]] = {}
+"""Compiled transaction globs (kept off the frozen models for fast attribute access)."""
 _UNIT_SECONDS = {"ms": 0.001, "s": 1.0, "m": 60.0, "min": 60.0, "h": 3600.0}
 
 
@@ -61,16 +63,16 @@ class Match(BaseModel):
     text: str | None = None
     """Case-insensitive substring of the title, message or exception type/value."""
 
-    _tx_re: re.Pattern[str] | None = PrivateAttr(default=None)
-
     @model_validator(mode="after")
     def _compile(self) -> Match:
         if not (self.fingerprint or self.tags or self.any_tag or self.transaction or self.text):
             raise ValueError(
                 "a match needs at least one of fingerprint, tags, any_tag, transaction, text"
             )
-        if self.transaction:
-            self._tx_re = re.compile(fnmatch.translate(self.transaction), re.IGNORECASE)
+        if self.transaction and self.transaction not in _GLOBS:
+            _GLOBS[self.transaction] = re.compile(
+                fnmatch.translate(self.transaction), re.IGNORECASE
+            ).match
         if self.text:
             object.__setattr__(self, "text", self.text.lower())
         return self
@@ -86,7 +88,7 @@ class Match(BaseModel):
             self.any_tag in event.tags or self.any_tag in event.tags.values()
         ):
             return False
-        if self._tx_re is not None and not self._tx_re.match(event.transaction or ""):
+        if self.transaction is not None and not _GLOBS[self.transaction](event.transaction or ""):
             return False
         return not (self.text is not None and self.text not in text)
 
