@@ -33,7 +33,7 @@ async def test_vim_and_arrow_navigation(ui_app) -> None:  # type: ignore[no-unty
         assert lst.cursor_key == order[0] and lst.scroll_y == 0
         await pilot.press("enter")
         await pilot.pause()
-        assert app.screen.id == "issue"
+        assert getattr(app.screen, "SCOPE", None) == "issue"
         await pilot.press("escape")
         assert app.screen.id == "feed"
 

@@ -22,7 +22,7 @@ class SxCommands(Provider):
     def _commands(self) -> list[Command]:
         app: Any = self.app
         screen = self.screen
-        scope = getattr(screen, "id", None)
+        scope = getattr(screen, "SCOPE", None)
         keymap: dict[str, str] = getattr(app, "keymap_overrides", {})
         out: list[Command] = []
         for spec in REGISTRY:

@@ -29,6 +29,7 @@ SORTS = list(SortKey)
 
 
 class FeedScreen(Screen[None]):
+    SCOPE = "feed"
     BINDINGS = bindings("feed")
     DEFAULT_CSS = """
     FeedScreen { layout: vertical; }

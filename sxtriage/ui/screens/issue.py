@@ -26,6 +26,7 @@ TABS = ("overview", "stack", "crumbs", "trace", "events")
 
 
 class IssueScreen(Screen[None]):
+    SCOPE = "issue"
     BINDINGS = bindings("issue")
     DEFAULT_CSS = """
     IssueScreen #issue-head { height: auto; max-height: 3; background: $panel; padding: 0 1; }
@@ -38,7 +39,7 @@ class IssueScreen(Screen[None]):
     """
 
     def __init__(self, app_: Any, key: IssueKey) -> None:
-        super().__init__(id="issue")
+        super().__init__()
         self.sx = app_
         self.backend = app_.backend
         self.key = key
