@@ -172,6 +172,7 @@ class SimState:
 
     def new_issue(self, tpl: Template, *, first_seen: float, suffix: str = "") -> SimIssue:
         project = self.projects[tpl.project]
+        first_seen = round(first_seen * 1e6) / 1e6
         seq = self._short_seq[project.slug] = self._short_seq[project.slug] + 1
         issue = SimIssue(
             id=self._next_issue,
@@ -191,6 +192,7 @@ class SimState:
 
     def add_event(self, issue: SimIssue, ts: float) -> SimEvent:
         rng = self.rng
+        ts = round(ts * 1e6) / 1e6  # the API's precision: what is served is what is searched
         trace_id = ""
         for up in _UPSTREAM.get(issue.project.slug, ()):
             pool = self._recent_traces[up]

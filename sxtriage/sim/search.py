@@ -124,12 +124,12 @@ def _term(state: SimState, key: str, raw: str, me: int | None, now: float) -> Pr
             except ValueError:
                 raise SearchError(f"timesSeen needs a number, got {value!r}") from None
             return lambda i: _OPS[op](i.count, n)
-        t = parse_time(value, now)
+        t = round(parse_time(value, now) * 1e6)  # compare at the API's µs precision
         if op == "=":
             op = ">="  # a bare date means "since"
         if key_l == "lastseen":
-            return lambda i: _OPS[op](i.last_seen, t)
-        return lambda i: _OPS[op](i.first_seen, t)
+            return lambda i: _OPS[op](round(i.last_seen * 1e6), t)
+        return lambda i: _OPS[op](round(i.first_seen * 1e6), t)
     values = _values(raw)
     if not values:
         raise SearchError(f"empty value for {key}:; write {key}:VALUE")
