@@ -1,4 +1,6 @@
-"""Alert rules as data: the pydantic models and the loader (defaults + config overrides).
+"""Alert rules as data: the pydantic models, what a rule reads from an event (level,
+environment, matches, a transaction's duration and status), the loader (defaults +
+config overrides) and quiet hours.
 
 `load_rules(settings)` validates each rule table on its own: a bad one yields one line
 naming the rule and the field, and every other rule still loads.
