@@ -206,3 +206,21 @@ async def test_fired_and_cleared_alerts_go_to_the_audit_log(tmp_path: Path) -> N
         assert json.loads(rows[0][4])["threshold"] == 0
     finally:
         store.close()
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.lists(st.integers(min_value=0, max_value=30), min_size=1, max_size=120))
+def test_engine_state_matches_a_brute_force_recount(gaps: list[int]) -> None:
+    """With whole-second receive times the one-second buckets are exact: after every
+    event the rule fires iff more than 10 errors arrived in [now - 60, now]."""
+    rules, _ = load_rules(Settings())
+    eng = AlertEngine(rules, services=["api"])
+    times: list[float] = []
+    t = T0
+    for gap in gaps:
+        t += gap
+        times.append(t)
+        eng.observe_event(make_event("api"), None, received=t)
+        expected = sum(1 for x in times if x >= t - 60) > 10
+        firing = {f.rule_id for f in eng.firing}
+        assert ("errors-per-minute" in firing) == expected
