@@ -1,0 +1,1 @@
+"""Reliability suite: crashes, faults and fuzzing across the real parts."""

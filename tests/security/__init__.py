@@ -1,0 +1,1 @@
+"""Security suite: untrusted event data, secrets, binds and links."""
