@@ -1,0 +1,111 @@
+"""kill -9 a relay under load, restart it: every 2xx'd event is present and replayed."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+import socket
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+from tests.fixtures_relay import recorded
+
+ROOT = Path(__file__).resolve().parent.parent
+TEMPLATE = next(r for r in recorded("node-sentry-node") if r.name == "04").envelope
+ORIGINAL_ID = b"6b745ad56f6f4e7db33beefc5f0af27d"
+
+
+def _port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _start(port: int, data_dir: Path) -> subprocess.Popen[bytes]:
+    code = (
+        "import sys; from sxtriage.config import load_settings; "
+        "from sxtriage.relay.server import run_cli; "
+        f"sys.exit(run_cli(load_settings(cli={{'data_dir': {str(data_dir)!r}, "
+        f"'relay_port': {port}}})))"
+    )
+    return subprocess.Popen(
+        [sys.executable, "-c", code], cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
+
+
+async def _up(url: str) -> None:
+    async with httpx.AsyncClient() as c:
+        for _ in range(150):
+            with contextlib.suppress(httpx.HTTPError):
+                if (await c.get(url + "/health")).status_code == 200:
+                    return
+            await asyncio.sleep(0.1)
+    raise AssertionError("relay did not start")
+
+
+async def test_kill_9_under_load_then_replay(tmp_path: Path) -> None:
+    port = _port()
+    url = f"http://127.0.0.1:{port}"
+    data = tmp_path / "data"
+    proc = _start(port, data)
+    acked: list[str] = []
+    try:
+        await _up(url)
+        stop = asyncio.Event()
+
+        async def worker() -> None:
+            async with httpx.AsyncClient(timeout=5) as c:
+                while not stop.is_set():
+                    eid = os.urandom(16).hex()
+                    body = TEMPLATE.replace(ORIGINAL_ID, eid.encode())
+                    try:
+                        r = await c.post(url + "/api/2/envelope/?sentry_key=k", content=body)
+                    except httpx.HTTPError:
+                        await asyncio.sleep(0.05)
+                        continue
+                    if r.status_code == 200:
+                        acked.append(eid)
+
+        workers = [asyncio.create_task(worker()) for _ in range(8)]
+        await asyncio.sleep(1.5)
+        proc.kill()  # SIGKILL while requests are in flight
+        proc.wait(5)
+        await asyncio.sleep(0.2)
+        stop.set()
+        await asyncio.gather(*workers)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert len(acked) > 20, "the load did not get going"
+
+    db = sqlite3.connect(data / "sxtriage.db")
+    stored = {r[0] for r in db.execute("SELECT event_id FROM events")}
+    db.close()
+    assert set(acked) <= stored
+
+    proc = _start(port, data)
+    try:
+        await _up(url)
+        seen: set[str] = set()
+        async with (
+            httpx.AsyncClient(timeout=httpx.Timeout(10, read=10)) as c,
+            c.stream("GET", url + "/stream", headers={"Last-Event-ID": "0"}) as resp,
+        ):
+            deadline = time.monotonic() + 15
+            async for line in resp.aiter_lines():
+                if line.startswith("data: ["):
+                    header, _items = json.loads(line[6:])
+                    seen.add(header.get("event_id"))
+                if set(acked) <= seen or time.monotonic() > deadline:
+                    break
+        assert set(acked) <= seen
+    finally:
+        proc.terminate()
+        proc.wait(10)
