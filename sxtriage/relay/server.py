@@ -15,6 +15,7 @@ import os
 import signal
 import sys
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,6 +24,7 @@ from aiohttp import web
 from sxtriage.config import ConfigError, LoadedSettings, Settings
 from sxtriage.relay import local
 from sxtriage.relay.envelope import Envelope, EnvelopeError, envelope_from_store, parse_envelope
+from sxtriage.relay.forward import Forwarder
 from sxtriage.relay.ingest import IngestError, Pipeline
 from sxtriage.relay.limits import BodyError, LimitError, Limits, decompress
 from sxtriage.relay.stream import Broadcaster
@@ -84,7 +86,14 @@ def _auth_key(request: web.Request) -> str | None:
 
 
 class RelayServer:
-    def __init__(self, settings: Settings, store: Store | None = None, *, workers: int = 2) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        store: Store | None = None,
+        *,
+        workers: int = 2,
+        forward: Mapping[str, str] | None = None,
+    ) -> None:
         self.settings = settings
         self._own_store = store is None
         self.store = store if store is not None else Store(settings.db_path)
@@ -97,6 +106,8 @@ class RelayServer:
             workers=workers,
             scrub_user_emails=settings.scrub_user_emails,
         )
+        self.forwarder = Forwarder(forward) if forward else None
+        """Off by default: service → upstream DSN to also send each envelope to."""
         self._runner: web.AppRunner | None = None
         self.url = ""
         self.host = settings.relay_host
@@ -148,6 +159,8 @@ class RelayServer:
             await self._runner.cleanup()
             self._runner = None
         await self.pipeline.stop()
+        if self.forwarder is not None:
+            await self.forwarder.close()
         if self._own_store:
             self.store.close()
 
@@ -192,7 +205,7 @@ class RelayServer:
             )
         return project_id, service
 
-    async def _read_body(self, request: web.Request) -> bytes:
+    async def _read_raw(self, request: web.Request) -> bytes:
         limit = self.limits.max_envelope_bytes
         if request.content_length is not None and request.content_length > limit:
             raise LimitError(
@@ -203,8 +216,11 @@ class RelayServer:
             chunks += chunk
             if len(chunks) > limit:
                 raise LimitError(f"body exceeds the {limit}-byte limit")
+        return bytes(chunks)
+
+    async def _read_body(self, request: web.Request) -> bytes:
         return decompress(
-            bytes(chunks),
+            await self._read_raw(request),
             request.headers.get("Content-Encoding"),
             self.limits.max_decompressed_bytes,
         )
@@ -213,7 +229,9 @@ class RelayServer:
         self, request: web.Request, service: str, project_id: int | None, *, store: bool
     ) -> web.Response:
         try:
-            body = await self._read_body(request)
+            raw = await self._read_raw(request)
+            encoding = request.headers.get("Content-Encoding")
+            body = decompress(raw, encoding, self.limits.max_decompressed_bytes)
             env = envelope_from_store(body) if store else parse_envelope(body, self.limits)
             if store and len(body) > self.limits.max_event_bytes:
                 raise LimitError(
@@ -231,6 +249,8 @@ class RelayServer:
             self.stats_.rejected += 1
             return error(exc.status, str(exc))
         self.stats_.accepted += 1
+        if self.forwarder is not None and not store:
+            self.forwarder.submit(service, raw, encoding)
         return web.json_response({"id": event_id or None})
 
     async def _envelope(self, request: web.Request) -> web.Response:
