@@ -128,6 +128,9 @@ class SimState:
         self.events: dict[str, SimEvent] = {}
         self.traces: dict[str, list[SimEvent]] = {}
         self.notes: dict[int, list[dict[str, Any]]] = {}
+        self.version = 0
+        """Bumped by every change made through the API or `tick` (list caches key on it)."""
+        self.list_cache: dict[tuple[Any, ...], tuple[float, list[SimIssue]]] = {}
         self._next_issue = 101
         self._short_seq = {p.slug: 0 for p in PROJECTS}
         self._recent_traces: dict[str, list[str]] = {p.slug: [] for p in PROJECTS}
@@ -220,6 +223,7 @@ class SimState:
             old = issue.events.pop(0)
             self.events.pop(old.event_id, None)
         self.events[ev.event_id] = ev
+        self.version += 1
         self.traces.setdefault(trace_id, []).append(ev)
         issue.count += 1
         issue.user_count = min(issue.count, issue.user_count + (1 if rng.random() < 0.7 else 0))
@@ -261,6 +265,7 @@ class SimState:
         issue = self.issues.pop(issue_id, None)
         if issue is None:
             return False
+        self.version += 1
         for ev in issue.events:
             self.events.pop(ev.event_id, None)
         return True

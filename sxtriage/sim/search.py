@@ -164,6 +164,8 @@ def _term(state: SimState, key: str, raw: str, me: int | None, now: float) -> Pr
     else:
         wanted = set(values)
         preds = [lambda i: i.template.tags.get(key) in wanted or _builtin_tag(i, key) in wanted]
+    if len(preds) == 1:
+        return preds[0]
     return lambda i: any(p(i) for p in preds)
 
 

@@ -116,6 +116,31 @@ def matching(
     q = request.query
     query = q.get("query", default_query)
     now = time.time()
+    # Continuation pages reuse the first page's result (like a cursor over a snapshot)
+    # while nothing changed, so paging through 10k issues is not 100 full scans.
+    key = (
+        state.version,
+        project.slug if project else None,
+        query,
+        tuple(q.getall("project", [])),
+        tuple(q.getall("environment", [])),
+        q.get("statsPeriod"),
+        q.get("sort", "date"),
+    )
+    cached = state.list_cache.get(key)
+    if cached is not None and q.get("cursor") and now - cached[0] < 30.0:
+        return cached[1]
+    result = _scan(request, state, project=project, query=query, now=now)
+    if len(state.list_cache) > 32:
+        state.list_cache.clear()
+    state.list_cache[key] = (now, result)
+    return result
+
+
+def _scan(
+    request: web.Request, state: SimState, *, project: SimProject | None, query: str, now: float
+) -> list[SimIssue]:
+    q = request.query
     try:
         pred = compile_query(state, query, now=now)
     except SearchError as exc:
@@ -218,6 +243,7 @@ async def _bulk(request: web.Request, project: SimProject | None) -> web.Respons
         return web.Response(status=204)
     for issue in targets:
         mutations.apply(issue, changes)
+    state.version += 1
     if project is not None:
         issue = targets[0]
         return ok(
@@ -252,6 +278,7 @@ async def put_issue(request: web.Request) -> web.Response:
     except mutations.MutationError as exc:
         return fail(400, {exc.field: [str(exc)]})
     mutations.apply(issue, changes)
+    state.version += 1
     return ok(responses.issue_json(state, issue, "detail"))
 
 
