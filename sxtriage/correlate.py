@@ -12,13 +12,26 @@ made printable (`printable`) for display; nothing is ever parsed as markup.
 
 from __future__ import annotations
 
-import bisect
+import asyncio
 import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from sxtriage.models import Event, Issue, IssueDelta, IssueKey, Source, Trace
+from sxtriage.release_tracker import ReleaseInfo, ReleaseTracker
+from sxtriage.store import Store
+
+__all__ = [
+    "Correlator",
+    "Related",
+    "ReleaseInfo",
+    "ReleaseTracker",
+    "SpanFailure",
+    "event_trace_id",
+    "normalize_trace_id",
+    "printable",
+]
 
 _HEX32 = re.compile(r"^[0-9a-f]{32}$")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
@@ -91,88 +104,6 @@ class Related:
     first_failing_span: str | None
 
 
-@dataclass(slots=True)
-class ReleaseInfo:
-    service: str
-    version: str
-    first_seen: float
-    """Receive time (or Sentry's dateCreated) — never an SDK's clock."""
-    baseline: bool = False
-    """Already deployed when we started watching: never a suspect."""
-    events: int = 0
-    new_issues: int = 0
-
-
-class ReleaseTracker:
-    """Per service: the releases seen, their first-seen time, the latest one."""
-
-    def __init__(self) -> None:
-        self._by_service: dict[str, list[ReleaseInfo]] = {}
-        self._index: dict[tuple[str, str], ReleaseInfo] = {}
-
-    def observe(self, service: str, version: str | None, t: float) -> ReleaseInfo | None:
-        """A release seen on an event received at `t`."""
-        if not version or not isinstance(version, str):
-            return None
-        info = self._index.get((service, version))
-        if info is None:
-            known = self._by_service.get(service)
-            info = ReleaseInfo(service, version, t, baseline=not known)
-            self._insert(info)
-        info.events += 1
-        return info
-
-    def add_release(self, service: str, version: str, created: float) -> ReleaseInfo:
-        """A release from Sentry's releases API: its creation time is authoritative."""
-        info = self._index.get((service, version))
-        if info is not None:
-            if created < info.first_seen or info.baseline:
-                self._by_service[service].remove(info)
-                info.first_seen = min(created, info.first_seen)
-                info.baseline = False
-                self._insert(info)
-            return info
-        info = ReleaseInfo(service, version, created)
-        self._insert(info)
-        return info
-
-    def _insert(self, info: ReleaseInfo) -> None:
-        seq = self._by_service.setdefault(info.service, [])
-        bisect.insort(seq, info, key=lambda r: r.first_seen)
-        self._index[(info.service, info.version)] = info
-
-    def get(self, service: str, version: str) -> ReleaseInfo | None:
-        return self._index.get((service, version))
-
-    def latest(self, service: str) -> str | None:
-        """The newest release version of `service` (by first-seen time)."""
-        info = self.latest_info(service)
-        return info.version if info is not None else None
-
-    def latest_info(self, service: str) -> ReleaseInfo | None:
-        seq = self._by_service.get(service)
-        return seq[-1] if seq else None
-
-    def releases(self, service: str) -> list[ReleaseInfo]:
-        """Oldest first."""
-        return list(self._by_service.get(service, ()))
-
-    def services(self) -> list[str]:
-        return sorted(self._by_service)
-
-    def suspect(
-        self, service: str, first_seen: float, window: float, slack: float
-    ) -> ReleaseInfo | None:
-        """The newest non-baseline release that appeared at most `window` s before `first_seen`."""
-        for info in reversed(self._by_service.get(service, ())):
-            if info.first_seen > first_seen + slack:
-                continue
-            if first_seen - info.first_seen > window:
-                return None
-            return None if info.baseline else info
-        return None
-
-
 class Correlator:
     """Trace id → issues index, multi-service groups, releases and suspect releases."""
 
@@ -223,6 +154,30 @@ class Correlator:
             current = entry.failures.get(failure.service)
             if current is None or failure.start < current.start:
                 entry.failures[failure.service] = failure
+
+    async def load_from_store(
+        self, store: Store, *, since: float, limit: int = 200_000, chunk: int = 5_000
+    ) -> int:
+        """Rebuild the index from the relay's stored events received after `since`
+        (a restart loses nothing); yields to the event loop every `chunk` rows."""
+        rows = await store.query(
+            "SELECT service, issue_id, received, trace_id, release FROM events "
+            "WHERE received >= ? AND type != 'span' ORDER BY received LIMIT ?",
+            (since, limit),
+        )
+        for n, (service, issue_id, received, trace_id, release) in enumerate(rows, start=1):
+            service = str(service or "unknown")
+            self.releases.observe(service, release if isinstance(release, str) else None, received)
+            tid = normalize_trace_id(trace_id)
+            if issue_id and tid is not None:
+                key = (Source.RELAY, str(issue_id))
+                self._info.setdefault(key, _IssueInfo(service))
+                entry = self._entry(tid)
+                self._link(tid, entry, key)
+                entry.issues[key] = entry.issues.get(key, 0) + 1
+            if n % chunk == 0:
+                await asyncio.sleep(0)
+        return len(rows)
 
     def observe_trace(self, trace: Trace, source: Source = Source.SENTRY) -> None:
         """A trace fetched from Sentry (`trace/{id}/`): spans name the issues inside them."""

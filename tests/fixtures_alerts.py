@@ -19,7 +19,17 @@ import pytest
 
 from sxtriage.models import Event, Issue, IssueKey, Level, Source
 
-FIXTURES = Path(__file__).resolve().parents[2] / "shared" / "fixtures"
+FIXTURES = next(
+    (
+        p
+        for p in (
+            Path(__file__).parent / "data" / "fixtures",
+            Path(__file__).resolve().parents[2] / "shared" / "fixtures",
+        )
+        if p.is_dir()
+    ),
+    Path(__file__).parent / "data" / "fixtures",
+)
 PROJECT_SERVICES = {1: "api", 2: "web", 3: "mobile", 4: "search"}
 SHARED_TRACE = "5a5a5a5a5a5a4a5a8a5a5a5a5a5a5a5a"
 
