@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import math
 import random
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -16,6 +17,7 @@ from sxtriage.config import Settings, load_settings
 from sxtriage.store import Store
 from sxtriage.triage.alert_windows import SlidingCount, SlidingQuantile
 from sxtriage.triage.alerts import AlertEngine, load_rules
+from sxtriage.triage.handoff import build_report
 from tests.fixtures_alerts import make_event
 
 T0 = 1_800_000_000.0
@@ -199,11 +201,16 @@ async def test_fired_and_cleared_alerts_go_to_the_audit_log(tmp_path: Path) -> N
         await store.write_many([c.audit_op() for c in changes])
         rows = await store.query("SELECT ts, actor, kind, target, detail FROM audit ORDER BY seq")
         assert [(r[1], r[2], r[3]) for r in rows] == [
-            ("alerts", "alert.fired", "api:critical"),
-            ("alerts", "alert.cleared", "api:critical"),
+            ("alerts", "alert", "api:critical"),
+            ("alerts", "alert", "api:critical"),
         ]
         assert rows[0][0] == T0 and rows[1][0] == T0 + 400
-        assert json.loads(rows[0][4])["threshold"] == 0
+        fired, cleared = (json.loads(r[4]) for r in rows)
+        assert (fired["change"], fired["threshold"], cleared["change"]) == ("fired", 0, "cleared")
+        report = build_report(store, since=timedelta(hours=1), now=T0 + 500)
+        section = report.split("Alerts fired", 1)[1].replace("\\", "")  # markdown escapes
+        assert "api · critical error in production 1 > 0 in 5m" in section
+        assert "cleared: api · critical error in production back to 0" in section
     finally:
         store.close()
 

@@ -108,9 +108,12 @@ class AlertChange:
     """Receive time of the change (epoch seconds)."""
 
     def audit_op(self, actor: str = "alerts") -> tuple[str, tuple[object, ...]]:
-        """An INSERT for the store's audit table (`await store.write_many([op])`)."""
+        """An INSERT for the store's audit table (`await store.write_many([op])`): kind
+        "alert", detail JSON with "change" (fired/cleared) and "message" — what the
+        handoff report lists under "Alerts fired"."""
         f = self.firing
         detail = {
+            "change": self.kind,
             "rule": f.rule_id,
             "service": f.service,
             "value": f.value,
@@ -125,7 +128,7 @@ class AlertChange:
             (
                 self.at,
                 actor,
-                f"alert.{self.kind}",
+                "alert",
                 None,
                 f"{f.service}:{f.rule_id}",
                 json.dumps(detail),
