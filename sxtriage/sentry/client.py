@@ -12,18 +12,16 @@ import asyncio
 import json
 import logging
 import random
-import re
 import time
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass
-from typing import Any, Generic, Literal, TypeVar
+from typing import Any, TypeVar
 
 import httpx
 from pydantic import BaseModel, ValidationError
 
 from sxtriage import __version__
 from sxtriage.config import ServiceConfig
-from sxtriage.models import Event, IgnoreSpec, Issue, Member, Project, Team, Trace
+from sxtriage.models import Event, Issue, Member, Project, Team, Trace
 from sxtriage.sentry import wire
 from sxtriage.sentry.errors import (
     BadResponse,
@@ -34,131 +32,22 @@ from sxtriage.sentry.errors import (
     SentryUnavailable,
     error_for_status,
 )
+from sxtriage.sentry.http import Page, RateLimitState, error_detail, parse_link_next, retry_after
+from sxtriage.sentry.update import IssueUpdate
+
+__all__ = [
+    "IssueUpdate",
+    "Page",
+    "RateLimitState",
+    "SentryClient",
+    "SentryDetailSource",
+    "parse_link_next",
+]
 
 log = logging.getLogger("sxtriage.sentry")
-T = TypeVar("T")
 M = TypeVar("M", bound=BaseModel)
 
 USER_AGENT = f"sxtriage/{__version__} (+https://github.com/scenextras/sxtriage)"
-_LINK_PART = re.compile(r'<([^>]*)>((?:\s*;\s*[a-zA-Z_]+="[^"]*")*)')
-_LINK_PARAM = re.compile(r'([a-zA-Z_]+)="([^"]*)"')
-
-
-class IssueUpdate(BaseModel):
-    """A change to one or many issues, in domain terms; `to_json` is Sentry's body."""
-
-    status: Literal["resolved", "resolvedInNextRelease", "unresolved", "ignored"] | None = None
-    ignore: IgnoreSpec | None = None
-    assigned_to: str | None = None
-    """Actor "user:1" / "team:2" (or a username/email); "" clears the assignee."""
-    has_seen: bool | None = None
-    is_bookmarked: bool | None = None
-
-    def to_json(self) -> dict[str, Any]:
-        body: dict[str, Any] = {}
-        if self.status == "resolvedInNextRelease":
-            body["status"] = "resolved"
-            body["statusDetails"] = {"inNextRelease": True}
-        elif self.status == "ignored":
-            body["status"] = "ignored"
-            spec = self.ignore or IgnoreSpec()
-            details = {
-                "ignoreDuration": spec.duration_min,
-                "ignoreCount": spec.count,
-                "ignoreWindow": spec.window_min,
-                "ignoreUserCount": spec.user_count,
-                "ignoreUserWindow": spec.user_window_min,
-            }
-            body["statusDetails"] = {k: v for k, v in details.items() if v is not None}
-            body["substatus"] = (
-                "archived_until_condition_met" if body["statusDetails"] else "archived_forever"
-            )
-        elif self.status is not None:
-            body["status"] = self.status
-            body["statusDetails"] = {}
-            if self.status == "unresolved":
-                body["substatus"] = "ongoing"
-        if self.assigned_to is not None:
-            body["assignedTo"] = self.assigned_to
-        if self.has_seen is not None:
-            body["hasSeen"] = self.has_seen
-        if self.is_bookmarked is not None:
-            body["isBookmarked"] = self.is_bookmarked
-        return body
-
-
-@dataclass
-class Page(Generic[T]):
-    items: list[T]
-    next_cursor: str | None = None
-
-
-@dataclass
-class RateLimitState:
-    """The last `X-Sentry-Rate-Limit-*` headers seen (None: never sent)."""
-
-    limit: int | None = None
-    remaining: int | None = None
-    reset: float | None = None
-    """Epoch seconds when the window resets."""
-    concurrent_limit: int | None = None
-    concurrent_remaining: int | None = None
-    throttled: int = 0
-    """How many 429 answers this client has received."""
-
-    def update(self, headers: httpx.Headers) -> None:
-        def num(name: str) -> float | None:
-            raw = headers.get(f"X-Sentry-Rate-Limit-{name}")
-            try:
-                return float(raw) if raw is not None else None
-            except ValueError:
-                return None
-
-        if (v := num("Limit")) is not None:
-            self.limit = int(v)
-        if (v := num("Remaining")) is not None:
-            self.remaining = int(v)
-        if (v := num("Reset")) is not None:
-            self.reset = v
-        if (v := num("ConcurrentLimit")) is not None:
-            self.concurrent_limit = int(v)
-        if (v := num("ConcurrentRemaining")) is not None:
-            self.concurrent_remaining = int(v)
-
-    def wait_needed(self, now: float) -> float:
-        """Seconds to wait before the next request so the limit is never exceeded."""
-        if self.remaining is not None and self.remaining <= 0 and self.reset is not None:
-            return max(0.0, min(self.reset - now, 60.0))
-        return 0.0
-
-
-def parse_link_next(header: str | None) -> str | None:
-    """The `cursor` of `rel="next"` when its `results="true"`, else None."""
-    if not header:
-        return None
-    for _url, params in _LINK_PART.findall(header):
-        attrs = dict(_LINK_PARAM.findall(params))
-        if attrs.get("rel") == "next" and attrs.get("results") == "true":
-            return attrs.get("cursor") or None
-    return None
-
-
-def _detail(resp: httpx.Response) -> str | None:
-    try:
-        body = resp.json()
-    except (ValueError, UnicodeDecodeError):
-        return None
-    if isinstance(body, dict) and isinstance(body.get("detail"), str):
-        return body["detail"][:200]
-    return None
-
-
-def _retry_after(resp: httpx.Response) -> float:
-    raw = resp.headers.get("Retry-After", "")
-    try:
-        return max(0.0, float(raw))
-    except ValueError:
-        return 1.0
 
 
 class SentryClient:
@@ -263,7 +152,7 @@ class SentryClient:
                 return resp
             if status == 429:
                 self.rate_limit.throttled += 1
-                wait = _retry_after(resp)
+                wait = retry_after(resp)
                 if attempt < self.max_retries and wait <= self.max_retry_after:
                     await asyncio.sleep(wait)
                     attempt += 1
@@ -271,13 +160,13 @@ class SentryClient:
                 raise RateLimited(
                     f"rate limited by Sentry on {url}; retry in {wait:.0f}s",
                     retry_after=wait,
-                    detail=_detail(resp),
+                    detail=error_detail(resp),
                 )
             if status >= 500 and idempotent and attempt < self.max_retries:
                 await asyncio.sleep(self._backoff(attempt))
                 attempt += 1
                 continue
-            raise error_for_status(status, url=url, detail=_detail(resp))
+            raise error_for_status(status, url=url, detail=error_detail(resp))
 
     async def _json(self, method: str, path: str, **kw: Any) -> tuple[Any, httpx.Response]:
         resp = await self.request(method, path, **kw)

@@ -1,0 +1,1 @@
+"""Simulators for tests and `sxtriage demo`: Sentry API (`server`), GitHub API, traffic."""

@@ -54,6 +54,7 @@ class SimServer:
         self.state.seed(n_issues)
         self.faults = FaultInjector(faults, seed=seed)
         self.log: deque[RequestRecord] = deque(maxlen=20_000)
+        self.total_requests = 0
         self.url = ""
         self._runner: web.AppRunner | None = None
         self._ticker: asyncio.Task[None] | None = None
@@ -114,6 +115,7 @@ class SimServer:
             resp = web.Response(status=exc.status, text=exc.text, content_type=exc.content_type)
         body = getattr(resp, "body", None)
         size = len(body) if isinstance(body, bytes | bytearray) else 0
+        self.total_requests += 1
         self.log.append(
             RequestRecord(
                 request.method,
@@ -243,13 +245,14 @@ async def _serve_forever(server: SimServer, host: str, port: int) -> None:
     try:
         while True:
             await asyncio.sleep(1.0)
-            records = list(server.log)[seen:] if len(server.log) >= seen else list(server.log)
-            seen = len(server.log)
-            if records:
+            fresh = min(server.total_requests - seen, len(server.log))
+            seen = server.total_requests
+            if fresh:
+                records = list(server.log)[-fresh:]
                 kinds = Counter(f"{r.method} {r.status}" for r in records)
                 summary = ", ".join(f"{n}× {k}" for k, n in sorted(kinds.items()))
                 stamp = time.strftime("%H:%M:%S")
-                print(f"{stamp} {len(records)} requests: {summary}", flush=True)
+                print(f"{stamp} {fresh} requests: {summary}", flush=True)
     finally:
         await server.stop()
 

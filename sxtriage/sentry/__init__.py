@@ -1,0 +1,1 @@
+"""Sentry web API: typed async client, incremental poller, typed errors."""
