@@ -265,7 +265,10 @@ def to_event(
             )
     contexts = _dict(data.get("contexts"))
     trace = _dict(contexts.get("trace"))
-    etype = str(data.get("type") or "error")
+    etype = str(data.get("type") or "")
+    if etype not in ("error", "default", "transaction", "csp"):
+        # raw SDK payloads (e.g. from a Spotlight sidecar) may lack it or say "event"
+        etype = "error" if excs else "default"
     return Event(
         event_id=str(data.get("event_id") or ""),
         issue_id=issue_id,
@@ -275,7 +278,7 @@ def to_event(
         timestamp=_ts(data.get("timestamp")) or datetime.now(UTC),
         received=_ts(data.get("received")),
         level=Level.parse(data.get("level") or ("info" if etype == "transaction" else "error")),
-        type=etype if etype in ("error", "default", "transaction", "csp") else "other",
+        type=etype,  # type: ignore[arg-type]
         title=grouping.title_of(data),
         message=grouping.message_of(data) or None,
         culprit=grouping.culprit_of(data) or None,
