@@ -1,0 +1,69 @@
+"""Normalization + scrubbing config, and processed events → models."""
+
+from __future__ import annotations
+
+import json
+
+from sxtriage.config import Settings, load_settings
+from sxtriage.relay import normalize
+from sxtriage.relay.envelope import parse_envelope
+from sxtriage.relay.server import run_cli
+from tests.fixtures_relay import recorded
+
+
+def test_pii_config_merges_default_and_message_rule() -> None:
+    config = normalize.build_pii_config()
+    apps = config["applications"]
+    assert apps[normalize.MESSAGE_RULE] == normalize.MESSAGE_ACTIONS
+    assert any("@common:filter" in v for v in apps.values())  # Sentry's defaults kept
+    assert apps["$user.email"] == ["@email:replace"]
+    assert "$user.email" not in normalize.build_pii_config(scrub_user_emails=False)["applications"]
+
+
+def test_process_one_returns_scrubbed_text_and_summary() -> None:
+    rec = next(r for r in recorded("python-sentry-sdk") if r.name == "01")
+    item = parse_envelope(rec.envelope).items[0]
+    ok, text, summary = normalize.process_one(("event", "api", 1, item.payload))
+    assert ok and summary is not None
+    data = json.loads(text)
+    assert data["project"] == 1 and "received" in data
+    assert summary["trace_id"] == "7c1a53b8428847aa962e3d5d5cada041"
+    assert summary["issue_id"] and summary["type"] == "error" and summary["user"] == "id:u_4821"
+
+
+def test_process_one_rejects_with_one_line() -> None:
+    for raw in (b'{"a":', b"\xff\xfe", b"[" * 2000):
+        ok, reason, summary = normalize.process_one(("event", "api", 1, raw))
+        assert not ok and summary is None and "\n" not in reason
+        assert reason.startswith("event item rejected by normalization")
+
+
+def test_to_event_from_processed_and_raw_shapes() -> None:
+    rec = next(r for r in recorded("go-sentry-go") if r.name == "01")
+    raw = json.loads(rec.body)  # raw go event: "exception" is a bare list
+    event = normalize.to_event(raw, service="search", issue_id="x")
+    assert event.exceptions[-1].type == "*fmt.wrapError" and event.exceptions[-1].frames
+    assert event.type == "error" and event.service == "search"
+    ok, text, _ = normalize.process_one(("event", "search", 4, rec.body))
+    assert ok
+    processed = normalize.to_event(json.loads(text), service="search", issue_id="x")
+    assert processed.title == event.title
+    assert processed.tags  # pairs after normalization become a dict again
+
+
+def test_markup_and_escapes_stay_literal_data() -> None:
+    hostile = "[bold red]x[/] \x1b]8;;http://evil\x07link\x1b]8;;\x07 \x1b[31mred"
+    ok, text, summary = normalize.process_one(
+        ("event", "api", 1, json.dumps({"message": hostile}).encode())
+    )
+    assert ok and summary is not None
+    event = normalize.to_event(json.loads(text), service="api", issue_id=None)
+    assert "[bold red]x[/]" in (event.message or "")  # stored as data, never interpreted
+
+
+def test_run_cli_refuses_public_bind_without_keys(tmp_path, capsys) -> None:
+    loaded = load_settings(cli={"relay_host": "0.0.0.0", "data_dir": str(tmp_path)})
+    assert run_cli(loaded) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "keys" in err and "127.0.0.1" in err
+    assert Settings(relay_host="0.0.0.0", relay_keys=["k"]).relay_keys == ["k"]
