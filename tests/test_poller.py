@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
+
 from sxtriage.config import Settings
 from sxtriage.models import IssueDelta, SourceHealth, Status
 from sxtriage.sentry.client import IssueUpdate
+from sxtriage.sentry.errors import ServerError
 from sxtriage.sentry.poller import SentryPoller
 from sxtriage.sim.server import SimServer
 from tests.fixtures_sim import make_client
@@ -178,3 +181,17 @@ async def test_stale_after_three_intervals(sim: SimServer) -> None:
         assert not poller.stale and poller.health.ok and poller.health.last_success
         now[0] += 3 * poller.interval + 31
         assert poller.stale
+
+
+async def test_interrupted_cold_load_is_restarted() -> None:
+    async with SimServer(n_issues=250, seed=8, faults=["503@cursor=0:100:0*1"]) as server:
+        sink = Sink()
+        async with make_client(server, max_retries=0) as client:
+            poller = SentryPoller(client, Settings(), sink.delta)
+            with pytest.raises(ServerError):
+                await poller.poll_now()  # page 1 arrived, page 2 failed
+            assert len(sink.upserts) == 100
+            await poller.poll_now()
+        unresolved = {str(i.id) for i in server.state.issues.values() if i.status == "unresolved"}
+        assert set(sink.upserts) == unresolved
+        assert "lastSeen" not in server.requests[-1].query  # a full load again, not incremental

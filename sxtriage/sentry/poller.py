@@ -97,6 +97,7 @@ class SentryPoller:
         self.known: dict[str, _Fingerprint] = {}
         self.unresolved: set[str] = set()
         self.newest: datetime | None = None
+        self._cold_done = False
         self._last_reconcile: float | None = None
         self._last_success: float | None = None
         self._paused = False
@@ -153,7 +154,7 @@ class SentryPoller:
     # --- one poll ---------------------------------------------------------------------------
     async def _poll(self) -> int:
         self.polls += 1
-        if self.newest is None:
+        if not self._cold_done:
             changed = await self._cold_load()
         elif (
             self._last_reconcile is not None
@@ -178,6 +179,7 @@ class SentryPoller:
         if self.newest is None:
             self.newest = datetime.now(UTC)
         self._last_reconcile = self.clock()
+        self._cold_done = True
         return changed
 
     async def _incremental(self) -> int:

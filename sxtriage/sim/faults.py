@@ -6,7 +6,7 @@ A spec is `KIND[=ARG][@PATH][%RATE][*COUNT]`:
   timeout (hang ARG seconds, default 30), latency (ARG = milliseconds, then answer),
   badjson (truncated JSON body), drift (one item of a list answer gets a wrong type),
   ratelimit (ARG = requests allowed per one-second window, answered 429 beyond it).
-- @PATH: only requests whose path contains this text.
+- @PATH: only requests whose path (with its query string) contains this text.
 - %RATE: percent of the matching requests (default 100).
 - *COUNT: only the first COUNT matching requests, then the fault is spent.
 

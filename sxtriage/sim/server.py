@@ -15,6 +15,7 @@ import time
 from collections import Counter, deque
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import unquote
 
 from aiohttp import web
 
@@ -130,7 +131,7 @@ class SimServer:
 
     async def _serve(self, request: web.Request, handler: Any) -> web.StreamResponse:
         post: list[str] = []
-        for fault in self.faults.pick(request.path):
+        for fault in self.faults.pick(unquote(request.path_qs)):
             kind = fault.kind
             if kind == "latency":
                 await asyncio.sleep((fault.arg or 200) / 1000.0)
