@@ -29,6 +29,7 @@ FIXTURE = ROOT / "tests" / "data" / "fixtures" / "python-sentry-sdk" / "01.envel
 ORIGINAL_ID = "28c25c11a89e4a6699d4212724da635a"
 DURATION = float(os.environ.get("BENCH_SECONDS", "6"))
 CONCURRENCY = int(os.environ.get("BENCH_CONCURRENCY", "16"))
+ROUNDS = int(os.environ.get("BENCH_ROUNDS", "2"))
 SPOTLIGHT_DIR = Path(
     os.environ.get("SPOTLIGHT_DIR", Path(tempfile.gettempdir()) / "sxtriage-spotlight")
 )
@@ -197,25 +198,32 @@ async def _measure(name: str, proc: subprocess.Popen[bytes], url: str, path: str
             proc.kill()
 
 
+def _best(a: dict[str, Any] | None, b: dict[str, Any]) -> dict[str, Any]:
+    return b if a is None or b["accepted_per_s"] > a["accepted_per_s"] else a
+
+
 def run() -> dict[str, Any]:
+    """Targets alternate for ROUNDS rounds (A B A B …); each keeps its best round, so
+    a burst of unrelated load on the machine does not decide the ratio."""
     results: dict[str, Any] = {}
-    with tempfile.TemporaryDirectory() as tmp:
-        port = _free_port()
-        proc = _start_relay(port, tmp)
-        results["sxtriage"] = asyncio.run(
-            _measure("sxtriage", proc, f"http://127.0.0.1:{port}", "/api/1/envelope/")
-        )
     entry = _spotlight_entry()
-    if entry is not None:
-        port = _free_port()
-        proc = subprocess.Popen(
-            ["node", str(entry), "server", "-p", str(port)],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        results["spotlight"] = asyncio.run(
-            _measure("spotlight", proc, f"http://127.0.0.1:{port}", "/stream")
-        )
+    for _ in range(ROUNDS):
+        with tempfile.TemporaryDirectory() as tmp:
+            port = _free_port()
+            proc = _start_relay(port, tmp)
+            got = asyncio.run(
+                _measure("sxtriage", proc, f"http://127.0.0.1:{port}", "/api/1/envelope/")
+            )
+            results["sxtriage"] = _best(results.get("sxtriage"), got)
+        if entry is not None:
+            port = _free_port()
+            proc = subprocess.Popen(
+                ["node", str(entry), "server", "-p", str(port)],
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+            got = asyncio.run(_measure("spotlight", proc, f"http://127.0.0.1:{port}", "/stream"))
+            results["spotlight"] = _best(results.get("spotlight"), got)
     _print(results)
     return results
 
@@ -238,7 +246,10 @@ def _print(results: dict[str, Any]) -> None:
         if len(cols) == 2 and results[cols[1]][key]:
             line += f"{results[cols[0]][key] / results[cols[1]][key]:>11.2f}x"
         print(line)
-    print(f"(concurrency {CONCURRENCY}, {DURATION:.0f} s per target, 7 KB sentry-sdk envelopes)")
+    print(
+        f"(concurrency {CONCURRENCY}, {DURATION:.0f} s per target, best of {ROUNDS} "
+        "alternating rounds, 7 KB sentry-sdk envelopes)"
+    )
 
 
 if __name__ == "__main__":
