@@ -42,6 +42,7 @@ class FeedScreen(Screen[None]):
         self.backend = app_.backend
         self.feed = self.backend.feed
         self._unsubscribe: Any = None
+        self._chrome_due = False
 
     def compose(self) -> ComposeResult:
         yield Banner(id="banner")
@@ -84,6 +85,13 @@ class FeedScreen(Screen[None]):
     def _on_change(self, change: FeedChange) -> None:
         self.issue_list.feed_changed(change)
         self.refresh_status()
+        if not self._chrome_due:  # coalesce: one service-bar refresh per burst of deltas
+            self._chrome_due = True
+            self.call_later(self._flush_chrome)
+
+    def _flush_chrome(self) -> None:
+        self._chrome_due = False
+        self.refresh_chrome()
 
     def _on_health(self, health: SourceHealth) -> None:
         self.refresh_chrome()
