@@ -7,13 +7,14 @@ what changed as a `FeedChange`.  It never renders and never does I/O.
 
 from __future__ import annotations
 
+import bisect
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
 
 from sxtriage.models import Event, Issue, IssueDelta, IssueKey, Level, Source, Status
-from sxtriage.search import Query, ReleaseResolver, compile_query
+from sxtriage.search import Query, ReleaseResolver, compile_query, haystack
 
 _TRIAGE_FIELDS = (
     "status",
@@ -57,11 +58,29 @@ Listener = Callable[[FeedChange], None]
 
 @dataclass
 class ServiceStats:
-    open: int = 0
-    worst: Level | None = None
+    levels: dict[Level, int] = field(default_factory=lambda: dict.fromkeys(Level, 0))
+    """Open (unresolved) issues per level, kept incrementally."""
     buckets: list[int] = field(default_factory=lambda: [0] * 30)
     """Events per minute, oldest first; the last bucket is the current minute."""
     bucket_minute: int = 0
+
+    @property
+    def open(self) -> int:
+        return sum(self.levels.values())
+
+    @property
+    def worst(self) -> Level | None:
+        best = None
+        for level, n in self.levels.items():
+            if n > 0 and (best is None or level.rank > best.rank):
+                best = level
+        return best
+
+    def track(self, old: Issue | None, new: Issue | None) -> None:
+        if old is not None and old.status is Status.UNRESOLVED:
+            self.levels[old.level] -= 1
+        if new is not None and new.status is Status.UNRESOLVED:
+            self.levels[new.level] += 1
 
 
 class Feed:
@@ -92,7 +111,10 @@ class Feed:
         """Keys that stopped matching; still shown until the deadline (age-out)."""
         self._local: dict[IssueKey, tuple[Issue, float]] = {}
         self._sortval: dict[IssueKey, tuple] = {}
+        self._hay: dict[IssueKey, str] = {}
+        """Lower-cased title/culprit/short id per issue, for free-text search."""
         self._pos: dict[IssueKey, int] | None = None
+        self._pos_lookups = 0
         self._links: dict[str, IssueKey] = {}
         """Sentry issue id → the relay issue linked to it."""
         self._listeners: list[Listener] = []
@@ -121,7 +143,14 @@ class Feed:
         return len(self.issues)
 
     def position(self, key: IssueKey) -> int | None:
+        """Index of `key` in `order`; a scan for the first lookup after a change, then a map."""
         if self._pos is None:
+            self._pos_lookups += 1
+            if self._pos_lookups <= 2:
+                try:
+                    return self.order.index(key)
+                except ValueError:
+                    return None
             self._pos = {k: i for i, k in enumerate(self.order)}
         return self._pos.get(key)
 
@@ -146,9 +175,12 @@ class Feed:
             self._upsert(key, issue, change)
         for issue_id in delta.removals:
             key = (delta.source, issue_id)
-            if self.issues.pop(key, None) is not None:
+            gone = self.issues.pop(key, None)
+            if gone is not None:
+                self.stats(gone.service).track(gone, None)
                 self._local.pop(key, None)
                 self._sortval.pop(key, None)
+                self._hay.pop(key, None)
                 self._leaving.pop(key, None)
                 if key in self._visible:
                     self._visible.discard(key)
@@ -183,6 +215,13 @@ class Feed:
     def _upsert(self, key: IssueKey, issue: Issue, change: FeedChange) -> None:
         old = self.issues.get(key)
         self.issues[key] = issue
+        if old is not None and old.service != issue.service:
+            self.stats(old.service).track(old, None)
+            old_for_stats = None
+        else:
+            old_for_stats = old
+        self.stats(issue.service).track(old_for_stats, issue)
+        self._hay[key] = haystack(issue)
         if old is None:
             change.new.append(key)
             if self.clock() - issue.first_seen.timestamp() < 60:
@@ -216,18 +255,29 @@ class Feed:
         linked = issue.sentry_issue_id
         if issue.source is Source.RELAY and linked and (Source.SENTRY, linked) in self.issues:
             return False  # shown as its Sentry issue
-        return self.query.matches(issue)
+        return self.query.matches(issue, self._hay.get(issue.key))
 
     def _finish(self, change: FeedChange) -> FeedChange:
-        if change.added or change.changed or change.removed:
-            self._resort()
+        touched = {*change.added, *change.changed, *change.removed}
+        if touched:
+            self._resort(touched)
             change.reordered = True
-        self._refresh_stats()
         return self._emit(change)
 
-    def _resort(self) -> None:
-        self.order = sorted(self._visible, key=self._sortval.__getitem__)
+    def _resort(self, touched: set[IssueKey] | None = None) -> None:
+        """Full sort, or (few keys touched) drop them and insert them back in place."""
+        sortval = self._sortval.__getitem__
+        if touched is None or len(touched) * 8 > len(self.order):
+            self.order = sorted(self._visible, key=sortval)
+        else:
+            order = [k for k in self.order if k not in touched]
+            visible = self._visible
+            for key in touched:
+                if key in visible:
+                    bisect.insort(order, key, key=sortval)
+            self.order = order
         self._pos = None
+        self._pos_lookups = 0
 
     # --- view settings -----------------------------------------------------------------
     def set_filter(self, text: str) -> FeedChange:
@@ -255,15 +305,14 @@ class Feed:
                 self._visible.discard(key)
                 change.removed.append(key)
         if change.removed:
-            self._resort()
+            self._resort(set(change.removed))
             change.reordered = True
         return self._emit(change)
 
     def _refilter(self) -> FeedChange:
         before = self._visible
         self._leaving.clear()
-        matches = self._matches
-        self._visible = {k for k, issue in self.issues.items() if matches(issue)}
+        self._visible = self._all_matching()
         change = FeedChange(
             added=list(self._visible - before),
             removed=list(before - self._visible),
@@ -271,6 +320,20 @@ class Feed:
         )
         self._resort()
         return self._emit(change)
+
+    def _all_matching(self) -> set[IssueKey]:
+        scope, query, hay, issues = self.scope, self.query, self._hay, self.issues
+        sentry = Source.SENTRY
+        out = set()
+        for key, issue in issues.items():
+            if scope is not None and issue.service != scope:
+                continue
+            link = issue.sentry_issue_id
+            if link and key[0] is not sentry and (sentry, link) in issues:
+                continue
+            if query.matches(issue, hay[key]):
+                out.add(key)
+        return out
 
     def _sort_value(self, issue: Issue) -> tuple:
         sort = self.sort
@@ -297,22 +360,6 @@ class Feed:
             stats.bucket_minute = minute
         if shift >= -len(stats.buckets) + 1:
             stats.buckets[-1 + min(shift, 0)] += n
-
-    def _refresh_stats(self) -> None:
-        opened: dict[str, int] = dict.fromkeys(self._stats, 0)
-        worst: dict[str, Level | None] = dict.fromkeys(self._stats)
-        for issue in self.issues.values():
-            if issue.status is not Status.UNRESOLVED:
-                continue
-            svc = issue.service
-            opened[svc] = opened.get(svc, 0) + 1
-            cur = worst.get(svc)
-            if cur is None or issue.level.rank > cur.rank:
-                worst[svc] = issue.level
-        for svc, n in opened.items():
-            stats = self.stats(svc)
-            stats.open = n
-            stats.worst = worst.get(svc)
 
     def rate(self, service: str, now: float | None = None) -> list[int]:
         """Events per minute for the sparkline, aligned to `now`."""

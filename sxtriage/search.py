@@ -136,6 +136,11 @@ def _numeric(key: str, value: str) -> Predicate:
     return lambda issue: check(getattr(issue, attr))
 
 
+def haystack(issue: Issue) -> str:
+    """What free text is searched in: title, culprit, short id (lower-cased)."""
+    return f"{issue.title}\n{issue.culprit}\n{issue.short_id}".lower()
+
+
 @dataclass
 class Query:
     """A compiled query; `matches(issue)` is cheap enough for 10,000 issues per keystroke."""
@@ -143,13 +148,21 @@ class Query:
     text: str = ""
     terms: list[Term] = field(default_factory=list)
     predicates: list[Predicate] = field(default_factory=list)
+    needles: list[tuple[str, bool]] = field(default_factory=list)
+    """Free-text terms (lower-cased) and whether each is negated."""
 
-    def matches(self, issue: Issue) -> bool:
-        return all(p(issue) for p in self.predicates)
+    def matches(self, issue: Issue, hay: str | None = None) -> bool:
+        if self.needles:
+            if hay is None:
+                hay = haystack(issue)
+            for needle, negate in self.needles:
+                if (needle in hay) == negate:
+                    return False
+        return all(pred(issue) for pred in self.predicates)
 
     @property
     def empty(self) -> bool:
-        return not self.predicates
+        return not self.predicates and not self.needles
 
 
 def compile_query(
@@ -158,13 +171,17 @@ def compile_query(
     """Parse and compile `text`.  Raises SearchError naming the bad term."""
     terms = parse(text)
     preds: list[Predicate] = []
+    needles: list[tuple[str, bool]] = []
     for term in terms:
+        if term.key is None:
+            needles.append((term.value.lower(), term.negate))
+            continue
         pred = _compile_term(term, me=me, resolver=resolver)
         if term.negate:
             preds.append(lambda issue, _p=pred: not _p(issue))
         else:
             preds.append(pred)
-    return Query(text=text, terms=terms, predicates=preds)
+    return Query(text=text, terms=terms, predicates=preds, needles=needles)
 
 
 def _compile_term(term: Term, *, me: str | None, resolver: ReleaseResolver | None) -> Predicate:

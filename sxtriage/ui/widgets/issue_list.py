@@ -98,7 +98,10 @@ class IssueList(ScrollView, can_focus=True):
         if self.order is self.feed.order:
             return self.feed.position(key)
         if self._pos is None:
-            self._pos = {k: i for i, k in enumerate(self.order)}
+            try:
+                return self.order.index(key)
+            except ValueError:
+                return None
         return self._pos.get(key)
 
     def feed_changed(self, change: FeedChange) -> None:
@@ -112,7 +115,8 @@ class IssueList(ScrollView, can_focus=True):
             for key in change.added:
                 self._fresh[key] = until
         self._sync_order()
-        self.marks.intersection_update(self.feed.issues)
+        if self.marks:
+            self.marks = {k for k in self.marks if k in self.feed.issues}
 
     def _pos_or_empty(self) -> dict[IssueKey, int]:
         if self._pos is None:

@@ -1,0 +1,238 @@
+"""UI benchmarks with 10,000 issues: our virtual list vs Textual's DataTable, same run.
+
+Measures (median of several runs, headless 160×45):
+  delta    apply a 100-issue delta and repaint            budget ≤ 20 ms
+  filter   one filter keystroke (re-filter + repaint)      budget ≤ 30 ms
+  cursor   one cursor move handled and repainted           budget ≤ 5 ms
+  cold     cold start to first painted feed from cache     budget ≤ 1 s
+The peer does the same with a DataTable (update cells + sort; clear + add the matching
+rows; move_cursor).  Prints a table with the ratios.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import statistics
+import sys
+import tempfile
+import time
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from textual.app import App, ComposeResult
+from textual.widgets import DataTable
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from sxtriage.config import Settings  # noqa: E402
+from sxtriage.models import Issue, IssueDelta, Source  # noqa: E402
+from sxtriage.search import compile_query  # noqa: E402
+from tests.fixtures_ui import NOW, build_app, make_issues  # noqa: E402
+
+N = 10_000
+SIZE = (160, 45)
+RUNS = 7
+FILTERS = ["t", "ti", "tim", "time", "timeout", "level:error", "level:error service:api"]
+
+
+def _delta(round_: int) -> list[Issue]:
+    start = (round_ * 337) % (N - 100)
+    return [
+        i.model_copy(
+            update={"count": i.count + round_ + 1, "last_seen": NOW + timedelta(seconds=round_)}
+        )
+        for i in make_issues(100, start=start)
+    ]
+
+
+def _ms(samples: list[float]) -> float:
+    return round(statistics.median(samples) * 1000.0, 3)
+
+
+async def _paint(app: App[Any]) -> float:
+    """Render the frame the change caused (the whole screen, like a real refresh)."""
+    t0 = time.perf_counter()
+    app.screen._compositor.render_update(full=True)
+    return time.perf_counter() - t0
+
+
+class _Timer:
+    """Per metric: the handler time and the time of the frame it causes."""
+
+    def __init__(self) -> None:
+        self.handler: dict[str, list[float]] = {}
+        self.total: dict[str, list[float]] = {}
+
+    async def measure(self, app: App[Any], metric: str, action: Any) -> None:
+        t0 = time.perf_counter()
+        action()
+        handler = time.perf_counter() - t0
+        frame = await _paint(app)
+        self.handler.setdefault(metric, []).append(handler)
+        self.total.setdefault(metric, []).append(handler + frame)
+
+    def result(self) -> dict[str, tuple[float, float]]:
+        return {k: (_ms(self.handler[k]), _ms(self.total[k])) for k in self.handler}
+
+
+async def bench_ours(data_dir: Path) -> dict[str, tuple[float, float]]:
+    app = build_app(data_dir, make_issues(N), start_backend=False)
+    timer = _Timer()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        feed = app.backend.feed
+        lst = app.feed_screen().issue_list  # type: ignore[union-attr]
+        for r in range(RUNS):
+            delta = IssueDelta(source=Source.SENTRY, upserts=_delta(r))
+            await timer.measure(app, "delta", lambda d=delta: feed.apply(d))
+        for text in FILTERS:
+            await timer.measure(app, "filter", lambda t=text: feed.set_filter(t))
+        feed.set_filter("")
+        for _ in range(RUNS * 3):
+            await timer.measure(app, "cursor", lst.action_cursor_down)
+    app.backend.store.close()
+    return timer.result()
+
+
+class _PeerApp(App[None]):
+    def compose(self) -> ComposeResult:
+        yield DataTable(id="table")
+
+
+_COLS = ("level", "short_id", "service", "title", "events", "users", "last", "assignee")
+
+
+def _row(issue: Issue) -> tuple[str, ...]:
+    return (
+        issue.level.value,
+        issue.short_id,
+        issue.service,
+        issue.title,
+        str(issue.count),
+        str(issue.user_count),
+        issue.last_seen.isoformat(),
+        issue.assignee or "",
+    )
+
+
+async def bench_peer() -> tuple[dict[str, tuple[float, float]], float]:
+    issues = make_issues(N)
+    by_key = {i.id: i for i in issues}
+    app = _PeerApp()
+    timer = _Timer()
+    async with app.run_test(size=SIZE) as pilot:
+        table = app.query_one(DataTable)
+        cols = [table.add_column(c, key=c) for c in _COLS]
+        t0 = time.perf_counter()
+        for i in issues:
+            table.add_row(*_row(i), key=i.id)
+        await _paint(app)
+        load = time.perf_counter() - t0
+        await pilot.pause()
+
+        def apply(delta: list[Issue]) -> None:
+            for i in delta:
+                by_key[i.id] = i
+                table.update_cell(i.id, cols[4], str(i.count))
+                table.update_cell(i.id, cols[6], i.last_seen.isoformat())
+            table.sort(cols[6], reverse=True)
+
+        def refilter(text: str) -> None:
+            query = compile_query(text)
+            table.clear()
+            for i in by_key.values():
+                if query.matches(i):
+                    table.add_row(*_row(i), key=i.id)
+
+        for r in range(RUNS):
+            await timer.measure(app, "delta", lambda d=_delta(r): apply(d))
+        for text in FILTERS:
+            await timer.measure(app, "filter", lambda t=text: refilter(t))
+        for _ in range(RUNS * 3):
+            await timer.measure(app, "cursor", table.action_cursor_down)
+    return timer.result(), round(load * 1000.0, 1)
+
+
+async def bench_cold(data_dir: Path) -> float:
+    """Store with 10k cached issues → Backend.load_cache → app → first painted feed."""
+    from sxtriage.store import Store
+    from sxtriage.ui.app import SxTriageApp
+    from sxtriage.ui.backend import Backend
+
+    store = Store(data_dir / "cold.db")
+    ops = [
+        (
+            "INSERT INTO issues(source, id, service, status, last_seen, data) VALUES(?,?,?,?,?,?)",
+            (
+                i.source.value,
+                i.id,
+                i.service,
+                i.status.value,
+                i.last_seen.timestamp(),
+                i.model_dump_json(),
+            ),
+        )
+        for i in make_issues(N)
+    ]
+    await store.write_many(ops)
+    store.close()
+    t0 = time.perf_counter()
+    store = Store(data_dir / "cold.db")
+    backend = Backend(Settings(data_dir=data_dir), store)
+    backend.load_cache()
+    app = SxTriageApp(backend, start_backend=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        await _paint(app)
+        elapsed = time.perf_counter() - t0
+        assert app.feed_screen() is not None
+        assert len(app.feed_screen().issue_list.order) == N  # type: ignore[union-attr]
+    store.close()
+    return round(elapsed * 1000.0, 1)
+
+
+def run() -> dict[str, Any]:
+    with tempfile.TemporaryDirectory() as tmp:
+        ours = asyncio.run(bench_ours(Path(tmp)))
+        cold = asyncio.run(bench_cold(Path(tmp)))
+    peer, peer_load = asyncio.run(bench_peer())
+    budgets = {"delta": 20.0, "filter": 30.0, "cursor": 5.0}
+    rows: list[dict[str, Any]] = []
+    print(
+        f"{'10,000 issues, 160x45':<30}{'ours':>9}{'+frame':>9}"
+        f"{'DataTable':>11}{'+frame':>9}{'speedup':>9}{'budget':>8}"
+    )
+    for key, label in (
+        ("delta", "apply a 100-issue delta"),
+        ("filter", "filter keystroke"),
+        ("cursor", "cursor move"),
+    ):
+        (oh, ot), (ph, pt) = ours[key], peer[key]
+        speedup = pt / ot if ot else float("inf")
+        ok = "ok" if oh <= budgets[key] else "OVER"
+        print(f"{label:<30}{oh:>9.2f}{ot:>9.2f}{ph:>11.2f}{pt:>9.2f}{speedup:>8.1f}x{ok:>8}")
+        rows.append(
+            {
+                "metric": key,
+                "ours_ms": oh,
+                "ours_with_frame_ms": ot,
+                "datatable_ms": ph,
+                "datatable_with_frame_ms": pt,
+                "speedup_with_frame": round(speedup, 1),
+                "budget_ms": budgets[key],
+            }
+        )
+    ok = "ok" if cold <= 1000 else "OVER"
+    print(
+        f"{'cold start → first paint':<30}{cold:>9.1f}{'':>9}{peer_load:>11.1f}{'':>9}{'':>9}{ok:>8}"
+    )
+    print("(DataTable cold = adding the 10k rows + first paint; times in ms, medians)")
+    rows.append({"metric": "cold", "ours_ms": cold, "datatable_ms": peer_load, "budget_ms": 1000})
+    return {"issues": N, "size": SIZE, "rows": rows}
+
+
+if __name__ == "__main__":
+    run()
