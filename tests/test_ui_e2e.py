@@ -18,8 +18,8 @@ from sxtriage.ui.app import SxTriageApp
 from sxtriage.ui.screens.issue import IssueScreen
 
 
-async def _until(check: Callable[[], bool], pilot, timeout: float = 15.0) -> None:  # type: ignore[no-untyped-def]
-    deadline = asyncio.get_running_loop().time() + timeout
+async def _until(check: Callable[[], bool], pilot, within: float = 15.0) -> None:  # type: ignore[no-untyped-def]
+    deadline = asyncio.get_running_loop().time() + within
     while not check():
         assert asyncio.get_running_loop().time() < deadline, "timed out"
         await pilot.pause(0.1)
