@@ -82,8 +82,7 @@ async def _delta_processing() -> dict[str, float]:
             item["count"] = str(int(item["count"]) + round_ + 1)
         data = json.dumps(raw).encode()
         started = time.perf_counter()
-        items = client._items(json.loads(data), wire.WireIssue, "issues/")
-        issues = [wire.to_issue(w, client.project_service) for w in items]
+        issues = client._items(json.loads(data), wire.WireIssue, "issues/", client._to_issue)
         changed = poller.process(issues)
         timings.append((time.perf_counter() - started) * 1000)
         assert len(changed) == 100

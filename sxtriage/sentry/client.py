@@ -46,6 +46,18 @@ __all__ = [
 
 log = logging.getLogger("sxtriage.sentry")
 M = TypeVar("M", bound=BaseModel)
+R = TypeVar("R")
+# What a schema-valid but semantically odd answer can raise while being converted.
+_CONVERSION_ERRORS = (TypeError, ValueError, AttributeError, KeyError, IndexError, OverflowError)
+
+
+def _why(exc: Exception) -> str:
+    if isinstance(exc, ValidationError):
+        err = exc.errors()[0]
+        loc = ".".join(str(p) for p in err["loc"])
+        return f"{loc}: {err['msg']}"
+    return f"{type(exc).__name__}: {exc}"
+
 
 USER_AGENT = f"sxtriage/{__version__} (+https://github.com/scenextras/sxtriage)"
 
@@ -180,26 +192,23 @@ class SentryClient:
                 "SENTRY_URL points at a Sentry API"
             ) from None
 
-    def _items(self, raw: Any, model: type[M], path: str) -> list[M]:
+    def _items(self, raw: Any, model: type[M], path: str, convert: Callable[[M], R]) -> list[R]:
+        """Validate and convert each item; a bad item is skipped and logged, not fatal."""
         if not isinstance(raw, list):
             raise BadResponse(f"expected a list from {path}, got {type(raw).__name__}")
-        out: list[M] = []
+        out: list[R] = []
         for i, item in enumerate(raw):
             try:
-                out.append(model.model_validate(item))
-            except ValidationError as exc:
-                err = exc.errors()[0]
-                loc = ".".join(str(p) for p in err["loc"])
-                log.warning("skipped item %d from %s: %s: %s", i, path, loc, err["msg"])
+                out.append(convert(model.model_validate(item)))
+            except (ValidationError, *_CONVERSION_ERRORS) as exc:
+                log.warning("skipped item %d from %s: %s", i, path, _why(exc))
         return out
 
-    def _one(self, raw: Any, model: type[M], path: str) -> M:
+    def _one(self, raw: Any, model: type[M], path: str, convert: Callable[[M], R]) -> R:
         try:
-            return model.model_validate(raw)
-        except ValidationError as exc:
-            err = exc.errors()[0]
-            loc = ".".join(str(p) for p in err["loc"])
-            raise BadResponse(f"unexpected answer from {path}: {loc}: {err['msg']}") from None
+            return convert(model.model_validate(raw))
+        except (ValidationError, *_CONVERSION_ERRORS) as exc:
+            raise BadResponse(f"unexpected answer from {path}: {_why(exc)}") from None
 
     def _org(self, rest: str) -> str:
         return f"organizations/{self.org}/{rest}"
@@ -230,8 +239,7 @@ class SentryClient:
             params.append(("cursor", cursor))
         path = self._org("issues/")
         raw, resp = await self._json("GET", path, params=params)
-        items = self._items(raw, wire.WireIssue, path)
-        issues = [wire.to_issue(w, self._project_service) for w in items]
+        issues = self._items(raw, wire.WireIssue, path, self._to_issue)
         return Page(issues, parse_link_next(resp.headers.get("Link")))
 
     async def iter_issues(self, **kw: Any) -> AsyncIterator[Page[Issue]]:
@@ -246,12 +254,12 @@ class SentryClient:
     async def get_issue(self, issue_id: str) -> Issue:
         path = self._org(f"issues/{issue_id}/")
         raw, _ = await self._json("GET", path)
-        return wire.to_issue(self._one(raw, wire.WireIssue, path), self._project_service)
+        return self._one(raw, wire.WireIssue, path, self._to_issue)
 
     async def update_issue(self, issue_id: str, update: IssueUpdate) -> Issue:
         path = self._org(f"issues/{issue_id}/")
         raw, _ = await self._json("PUT", path, json_body=update.to_json())
-        return wire.to_issue(self._one(raw, wire.WireIssue, path), self._project_service)
+        return self._one(raw, wire.WireIssue, path, self._to_issue)
 
     async def bulk_update(self, issue_ids: list[str], update: IssueUpdate) -> None:
         body = update.to_json()
@@ -268,8 +276,10 @@ class SentryClient:
 
     # --- events and traces ------------------------------------------------------------
 
-    def _event(self, raw: Any, path: str) -> Event:
-        w = self._one(raw, wire.WireEvent, path)
+    def _to_issue(self, w: wire.WireIssue) -> Issue:
+        return wire.to_issue(w, self._project_service)
+
+    def _to_event(self, w: wire.WireEvent) -> Event:
         return wire.to_event(w, self._project_service, self._slug_of(w.projectID))
 
     def _slug_of(self, project_id: str | None) -> str | None:
@@ -287,7 +297,7 @@ class SentryClient:
         await self._ensure_projects()
         path = self._org(f"issues/{issue_id}/events/{event_id}/")
         raw, _ = await self._json("GET", path)
-        return self._event(raw, path)
+        return self._one(raw, wire.WireEvent, path, self._to_event)
 
     async def latest_event(self, issue_id: str) -> Event:
         return await self.get_event(issue_id, "latest")
@@ -299,10 +309,7 @@ class SentryClient:
         path = self._org(f"issues/{issue_id}/events/")
         params = [("per_page", str(limit))] + ([("cursor", cursor)] if cursor else [])
         raw, resp = await self._json("GET", path, params=params)
-        items = self._items(raw, wire.WireEvent, path)
-        events = [
-            wire.to_event(w, self._project_service, self._slug_of(w.projectID)) for w in items
-        ]
+        events = self._items(raw, wire.WireEvent, path, self._to_event)
         return Page(events, parse_link_next(resp.headers.get("Link")))
 
     async def get_trace(self, trace_id: str) -> Trace:
@@ -310,7 +317,10 @@ class SentryClient:
         raw, _ = await self._json("GET", path)
         if not isinstance(raw, list | dict):
             raise BadResponse(f"unexpected answer from {path}: not a list")
-        return wire.to_trace(raw, trace_id, self._project_service)
+        try:
+            return wire.to_trace(raw, trace_id, self._project_service)
+        except (ValidationError, *_CONVERSION_ERRORS) as exc:
+            raise BadResponse(f"unexpected answer from {path}: {_why(exc)}") from None
 
     async def resolve_event_id(self, event_id: str) -> str | None:
         try:
@@ -322,26 +332,25 @@ class SentryClient:
 
     # --- org ------------------------------------------------------------------------
 
-    async def _all(self, path: str, model: type[M]) -> list[M]:
-        out: list[M] = []
+    async def _all(self, path: str, model: type[M], convert: Callable[[M], R]) -> list[R]:
+        out: list[R] = []
         cursor: str | None = None
         while True:
             params = [("cursor", cursor)] if cursor else None
             raw, resp = await self._json("GET", path, params=params)
-            out += self._items(raw, model, path)
+            out += self._items(raw, model, path, convert)
             cursor = parse_link_next(resp.headers.get("Link"))
             if not cursor:
                 return out
 
     async def list_members(self) -> list[Member]:
-        return [wire.to_member(m) for m in await self._all(self._org("members/"), wire.WireMember)]
+        return await self._all(self._org("members/"), wire.WireMember, wire.to_member)
 
     async def list_teams(self) -> list[Team]:
-        return [wire.to_team(t) for t in await self._all(self._org("teams/"), wire.WireTeam)]
+        return await self._all(self._org("teams/"), wire.WireTeam, wire.to_team)
 
     async def list_projects(self) -> list[Project]:
-        items = await self._all(self._org("projects/"), wire.WireProjectRef)
-        projects = [wire.to_project(p) for p in items]
+        projects = await self._all(self._org("projects/"), wire.WireProjectRef, wire.to_project)
         self._project_ids = {p.id: p.slug for p in projects}
         return projects
 

@@ -6,6 +6,16 @@ names the problem and what to do about it; the UI shows `str(error)` as is.
 
 from __future__ import annotations
 
+import re
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]+")
+
+
+def one_line(text: str, limit: int = 300) -> str:
+    """Server-provided text made safe for a one-line message: no control characters."""
+    flat = " ".join(_CONTROL.sub(" ", text).split())
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+
 
 class SentryError(Exception):
     """Base of every error the Sentry client raises."""
@@ -13,7 +23,7 @@ class SentryError(Exception):
     status: int | None = None
 
     def __init__(self, message: str, *, status: int | None = None, detail: str | None = None):
-        super().__init__(message)
+        super().__init__(one_line(message, 500))
         if status is not None:
             self.status = status
         self.detail = detail

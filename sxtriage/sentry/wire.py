@@ -146,7 +146,7 @@ class WireEvent(_Wire):
     event_type: str | None = Field(default=None, alias="event.type")
     dateCreated: datetime | None = None
     dateReceived: datetime | None = None
-    entries: list[dict[str, Any]] = Field(default_factory=list)
+    entries: list[Any] = Field(default_factory=list)
     contexts: dict[str, Any] | None = None
     tags: list[WireTag] = Field(default_factory=list)
     user: dict[str, Any] | None = None
@@ -179,7 +179,7 @@ def _frame(raw: dict[str, Any]) -> Frame:
             continue
         no, text = item
         text = "" if text is None else str(text)
-        if lineno is None or no == lineno:
+        if not isinstance(no, int) or not isinstance(lineno, int) or no == lineno:
             line = text if line is None else line
         elif no < lineno:
             pre.append(text)
@@ -295,6 +295,8 @@ def to_event(w: WireEvent, project_service: dict[str, str], project_slug: str | 
         previous_event_id=w.previousEventID,
     )
     for entry in w.entries:
+        if not isinstance(entry, dict):
+            continue
         kind, data = entry.get("type"), entry.get("data")
         if kind == "exception" and isinstance(data, dict):
             event.exceptions = _exceptions(data)
@@ -312,47 +314,61 @@ def to_event(w: WireEvent, project_service: dict[str, str], project_slug: str | 
 # --- trace, members, teams, projects ----------------------------------------------------
 
 
+def _opt_str(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
+
+
 def trace_spans(
     nodes: list[Any], trace_id: str, project_service: dict[str, str], parent: str | None = None
 ) -> list[Span]:
-    """Flatten the trace endpoint's span tree (errors attached to their span)."""
+    """Flatten the trace endpoint's span tree (errors attached to their span).
+
+    A malformed node is skipped (with its subtree); the rest of the trace is kept.
+    """
     out: list[Span] = []
     for node in nodes:
         if not isinstance(node, dict) or node.get("event_type") != "span":
             continue
         start = _ts(node.get("start_timestamp"))
-        if start is None or not node.get("event_id"):
+        span_id = _opt_str(node.get("event_id"))
+        if start is None or not span_id:
             continue
-        slug = node.get("project_slug")
+        slug = _opt_str(node.get("project_slug"))
+        linked = [x for k in ("errors", "occurrences") if isinstance(x := node.get(k), list)]
         issue_ids = [
             str(e["issue_id"])
-            for e in (node.get("errors") or []) + (node.get("occurrences") or [])
-            if isinstance(e, dict) and e.get("issue_id") is not None
+            for group in linked
+            for e in group
+            if isinstance(e, dict) and isinstance(e.get("issue_id"), int | str)
         ]
-        out.append(
-            Span(
-                span_id=str(node["event_id"]),
+        try:
+            span = Span(
+                span_id=span_id,
                 trace_id=trace_id,
-                parent_span_id=node.get("parent_span_id") or parent,
-                op=node.get("op"),
-                description=node.get("description") or node.get("name"),
+                parent_span_id=_opt_str(node.get("parent_span_id")) or parent,
+                op=_opt_str(node.get("op")),
+                description=_opt_str(node.get("description")) or _opt_str(node.get("name")),
                 start=start,
                 end=_ts(node.get("end_timestamp")) or start,
-                status=node.get("status"),
+                status=_opt_str(node.get("status")),
                 service=project_service.get(slug or "", slug),
                 project=slug,
-                event_id=node.get("transaction_id"),
+                event_id=_opt_str(node.get("transaction_id")),
                 issue_ids=issue_ids,
             )
-        )
-        out.extend(
-            trace_spans(node.get("children") or [], trace_id, project_service, node["event_id"])
-        )
+        except ValueError:
+            continue
+        out.append(span)
+        children = node.get("children")
+        if isinstance(children, list):
+            out.extend(trace_spans(children, trace_id, project_service, span_id))
     return out
 
 
 def to_trace(raw: Any, trace_id: str, project_service: dict[str, str]) -> Trace:
     nodes = raw if isinstance(raw, list) else (raw or {}).get("transactions", [])
+    if not isinstance(nodes, list):
+        nodes = []
     return Trace(trace_id=trace_id, spans=trace_spans(nodes, trace_id, project_service))
 
 
