@@ -78,6 +78,7 @@ async def test_issue_details_and_events(sim: SimServer, sim_client: SentryClient
     assert event.release == "api@2026.11.3"
     assert event.trace_id == latest.trace_id and event.span_id == latest.span_id
     assert event.request["method"] == "GET" and event.user["id"]
+    assert event.contexts["runtime"]["name"] == "CPython" and event.sdk["name"]
     assert event.previous_event_id == sim.state.issues[101].events[-2].event_id
     assert event.next_event_id is None
     oldest = await sim_client.get_event("101", "oldest")

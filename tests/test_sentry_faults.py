@@ -18,6 +18,7 @@ from sxtriage.sentry.errors import (
     SentryTimeout,
     SentryUnavailable,
     ServerError,
+    error_for_status,
 )
 from sxtriage.sim.faults import Fault, FaultSpecError
 from sxtriage.sim.server import SimServer
@@ -140,3 +141,9 @@ def test_fault_spec_parsing() -> None:
     with pytest.raises(FaultSpecError) as info:
         Fault.parse("explode")
     assert "KIND" in str(info.value)
+
+
+def test_error_messages_stay_on_one_line() -> None:
+    err = error_for_status(404, url="organizations/x/issues/1/", detail="gone\n\x1b[31mred")
+    assert isinstance(err, NotFound) and "\n" not in str(err) and "\x1b" not in str(err)
+    assert "gone [31mred" in str(err) and "config show" in str(err)

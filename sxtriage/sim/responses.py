@@ -271,6 +271,27 @@ def _entries(issue: SimIssue, ev: SimEvent) -> list[dict[str, Any]]:
     return entries
 
 
+_PLATFORM_CONTEXTS: dict[str, dict[str, dict[str, str]]] = {
+    "python": {
+        "runtime": {"name": "CPython", "version": "3.12.7", "type": "runtime"},
+        "os": {"name": "Linux", "version": "6.8", "type": "os"},
+    },
+    "javascript-react": {
+        "browser": {"name": "Chrome", "version": "131.0", "type": "browser"},
+        "os": {"name": "macOS", "version": "15.1", "type": "os"},
+    },
+    "react-native": {
+        "device": {"family": "iOS", "model": "iPhone15,2", "type": "device"},
+        "os": {"name": "iOS", "version": "18.1", "type": "os"},
+        "app": {"app_version": "3.8.1", "app_build": "412", "type": "app"},
+    },
+    "go": {
+        "runtime": {"name": "go", "version": "go1.23.3", "type": "runtime"},
+        "os": {"name": "linux", "type": "os"},
+    },
+}
+
+
 def event_json(state: SimState, issue: SimIssue, ev: SimEvent) -> dict[str, Any]:
     idx = next(i for i, e in enumerate(issue.events) if e.event_id == ev.event_id)
     prev_id = issue.events[idx - 1].event_id if idx > 0 else None
@@ -298,7 +319,7 @@ def event_json(state: SimState, issue: SimIssue, ev: SimEvent) -> dict[str, Any]
                 "op": "http.server",
                 "type": "trace",
             },
-            "runtime": {"name": issue.project.platform, "type": "runtime"},
+            **_PLATFORM_CONTEXTS[issue.project.platform],
         },
         "packages": {},
         "errors": [],
