@@ -195,3 +195,37 @@ async def test_interrupted_cold_load_is_restarted() -> None:
         unresolved = {str(i.id) for i in server.state.issues.values() if i.status == "unresolved"}
         assert set(sink.upserts) == unresolved
         assert "lastSeen" not in server.requests[-1].query  # a full load again, not incremental
+
+
+async def test_feed_converges_on_a_live_simulator() -> None:
+    server = SimServer(n_issues=120, seed=10, live=True, live_interval=0.01)
+    await server.start()
+    feed: dict[str, object] = {}
+
+    def apply(delta: IssueDelta) -> None:
+        for issue in delta.upserts:
+            feed[issue.id] = issue
+        for issue_id in delta.removals:
+            feed.pop(issue_id, None)
+
+    try:
+        async with make_client(server) as client:
+            poller = SentryPoller(
+                client, Settings(poll_interval=1), apply, min_interval=0.02, max_interval=0.05
+            )
+            poller.interval = 0.02
+            task = asyncio.create_task(poller.run())
+            await asyncio.sleep(1.0)
+            server.live = False  # no more events
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+            await poller.poll_now()
+        assert poller.polls > 5
+        for sim_issue in server.state.issues.values():
+            if sim_issue.status != "unresolved":
+                continue
+            got = feed[str(sim_issue.id)]
+            assert got.count == sim_issue.count  # type: ignore[attr-defined]
+            assert got.status is Status.UNRESOLVED  # type: ignore[attr-defined]
+    finally:
+        await server.stop()

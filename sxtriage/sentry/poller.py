@@ -5,7 +5,9 @@ The first poll pages through the unresolved issues of the configured services' p
 `lastSeen` already known (`query=lastSeen:>T`, `sort=date`, no status filter, so an
 issue that changed status *and* got events arrives with its new status); an idle poll
 answers `[]`.  Every `reconcile_every` seconds the unresolved set is listed again so
-issues resolved/ignored elsewhere arrive as upserts and deleted ones as removals.
+issues resolved/ignored/reassigned elsewhere arrive as upserts, deleted ones as removals,
+and events that arrived late (an event's timestamp older than the newest `lastSeen`)
+are counted in.
 
 The interval adapts: halved when something changed, relaxed ×1.25 when idle, doubled
 when the rate-limit budget runs low, and exponential backoff on errors (a bad token

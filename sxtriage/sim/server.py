@@ -216,7 +216,8 @@ class SimServer:
         rng = self.state.rng
         while True:
             await asyncio.sleep(self.live_interval)
-            self.state.tick(rng.choice((0, 1, 1, 2)))
+            if self.live:  # set `live = False` to hold the dataset still
+                self.state.tick(rng.choice((0, 1, 1, 2)))
 
     async def stop(self) -> None:
         if self._ticker is not None:
