@@ -9,7 +9,8 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from sxtriage.sim.templates import TEMPLATES, Template
+from sxtriage.sim.catalog import TEMPLATES
+from sxtriage.sim.templates import Template
 
 _B32 = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 
