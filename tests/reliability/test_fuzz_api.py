@@ -218,17 +218,7 @@ _FUZZ = settings(
 )
 
 
-# Known: sxtriage/sentry/wire.py converts validated wire models into domain models with
-# code that assumes documented types (frames as a list, firstRelease.version a string,
-# trace spans as dicts); a malformed answer escapes as TypeError / AttributeError /
-# pydantic ValidationError instead of BadResponse.  Any *other* failure still fails.
-WIRE_CONVERSION_BUG = pytest.mark.xfail(
-    raises=(TypeError, AttributeError, ValueError),
-    strict=False,
-    reason="wire.py conversions raise raw errors on malformed answers (not BadResponse)",
-)
-CONVERTED = {"list_issues", "get_issue", "latest_event", "list_events", "get_trace"}
-ENDPOINTS = [pytest.param(n, marks=WIRE_CONVERSION_BUG) if n in CONVERTED else n for n in CALLS]
+ENDPOINTS = list(CALLS)
 
 
 @pytest.mark.parametrize("name", ENDPOINTS)
