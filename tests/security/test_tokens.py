@@ -130,7 +130,8 @@ async def test_no_token_in_cli_or_crash_output(tmp_path: Path) -> None:
     for name, (code, out) in outputs.items():
         assert_no_token(out, f"`sxtriage {name}` (exit {code})")
     assert outputs["config show"][0] == 0 and "sntrys_" not in outputs["config show"][1]
-    assert outputs["doctor"][0] == 0
+    assert "sentry token: present" in outputs["doctor"][1]  # doctor ran (its exit code
+    # depends on this machine, e.g. whether port 8969 is free)
 
 
 async def _handoff_with_token_in_audit(tmp_path: Path, actor: str) -> str:
