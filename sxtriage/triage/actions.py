@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 from typing import Any
 
 from sxtriage.models import Action, ActionKind, Issue, IssueKey, Source
@@ -28,23 +28,17 @@ from sxtriage.triage.effects import (
     sentry_update_fields,
     verb,
 )
+from sxtriage.triage.ignore_memory import IgnoreMemory, condition_unknown, restore_specs
 from sxtriage.triage.outbox import FAILED, SENDING, Outbox, OutboxEntry
+from sxtriage.triage.people import AssignCandidate, PeopleMixin
+
+__all__ = ["AssignCandidate", "TriageEngine"]
 
 log = logging.getLogger(__name__)
 BULK_CHUNK = 100
 
 Apply = Callable[[list[Issue]], Any]
 Toast = Callable[[str, str], Any]
-
-
-@dataclass(frozen=True)
-class AssignCandidate:
-    actor: str | None
-    """"user:12" / "team:3"; None means "nobody" (unassign)."""
-    label: str
-    kind: str
-    """"me", "recent", "suggested", "member", "team" or "nobody"."""
-    hint: str = ""
 
 
 def _chunks(items: list[str], size: int) -> Iterable[list[str]]:
@@ -58,7 +52,7 @@ def _short(issues: list[Issue]) -> str:
     return f"{len(issues)} issues"
 
 
-class TriageEngine:
+class TriageEngine(PeopleMixin):
     def __init__(
         self,
         *,
@@ -94,6 +88,8 @@ class TriageEngine:
         self._idle.set()
         self._members: list[Any] | None = None
         self._teams: list[Any] | None = None
+        self.ignores = IgnoreMemory()
+        """The ignore condition each issue was last ignored with (undo restores it)."""
 
     @property
     def actor(self) -> str:
@@ -105,6 +101,7 @@ class TriageEngine:
         rows = await self.store.query("SELECT source, issue_id, url FROM tickets")
         for row in rows:
             self.linked_tickets[(Source(row["source"]), row["issue_id"])] = row["url"]
+        await self.ignores.load(self.store)
         resumed = 0
         for entry in await self.outbox.unfinished():
             action = entry.action
@@ -151,8 +148,11 @@ class TriageEngine:
             action.actor = self.actor
         by_key = {i.key: i for i in issues}
         previous = [by_key[k].model_copy(deep=True) for k in action.issues if k in by_key]
-        entry = OutboxEntry(action=action, state="pending", previous=previous)
-        await self.outbox.add(action, previous)
+        ignored_with = self.ignores.prior(previous)
+        entry = OutboxEntry(
+            action=action, state="pending", previous=previous, ignored_with=ignored_with
+        )
+        await self.outbox.add(action, previous, ignored_with)
         self._entries[action.id] = entry
         if action.undo_of is None and action.kind not in NOT_IDEMPOTENT:
             self._undo.append(action.id)
@@ -193,12 +193,16 @@ class TriageEngine:
             if entry is None or action_id in self.failed or entry.state == FAILED:
                 continue  # rolled back already: nothing to revert on the server
             current = [optimistic(i, entry.action) for i in entry.previous]
-            inverses = inverse_actions(entry.action, entry.previous, actor=self.actor)
+            specs = restore_specs(entry.ignored_with, time.time())
+            inverses = inverse_actions(
+                entry.action, entry.previous, actor=self.actor, ignore_specs=specs
+            )
             by_key = {i.key: i for i in current}
             for inverse in inverses:
                 await self.submit(inverse, [by_key[k] for k in inverse.issues if k in by_key])
             if inverses:
                 self.toast(f"Undo: {verb(entry.action)} on {_short(entry.previous)}", "information")
+                self._warn_unknown_ignores(entry, specs)
                 return inverses[0]
         return None
 
@@ -215,10 +219,34 @@ class TriageEngine:
         self._ensure_worker()
         return True
 
+    def _warn_unknown_ignores(self, entry: OutboxEntry, specs: dict[str, Any]) -> None:
+        if entry.action.kind not in (
+            ActionKind.RESOLVE,
+            ActionKind.RESOLVE_NEXT_RELEASE,
+            ActionKind.UNRESOLVE,
+            ActionKind.IGNORE,
+        ):
+            return
+        unknown = [i for i in entry.previous if condition_unknown(i) and i.id not in specs]
+        if unknown:
+            self.toast(
+                f"{_short(unknown)} was ignored on a condition set outside sxtriage; it is "
+                "ignored again until you change it (check the condition in Sentry)",
+                "warning",
+            )
+
     async def retry_last_failed(self) -> bool:
         if not self.failed:
             return False
         return await self.retry(next(reversed(self.failed)))
+
+    async def retry_all_failed(self) -> int:
+        """Send every failed action again, oldest first; returns how many were requeued."""
+        count = 0
+        for action_id in list(self.failed):
+            if await self.retry(action_id):
+                count += 1
+        return count
 
     # --- the worker ---------------------------------------------------------------------
     async def _run(self) -> None:
@@ -259,6 +287,7 @@ class TriageEngine:
             return
         await self.outbox.finish(entry, targets=entry.previous)
         entry.state = "done"
+        self.ignores.settled(action, [i.key for i in entry.previous])
         self._entries.pop(action.id, None)
         settled = []
         for issue in entry.previous:
@@ -332,61 +361,3 @@ class TriageEngine:
             await self.sentry.bulk_update(chunk, update)
             entry.sent.update(chunk)
             await self.outbox.progress(entry)
-
-    # --- assignment helpers -----------------------------------------------------------------
-    def _remember_assignee(self, actor: str, label: str) -> None:
-        self.recent_assignees = [(a, n) for a, n in self.recent_assignees if a != actor]
-        self.recent_assignees.insert(0, (actor, label))
-        del self.recent_assignees[8:]
-
-    async def _load_people(self) -> tuple[list[Any], list[Any]]:
-        if self.sentry is None:
-            return [], []
-        if self._members is None:
-            self._members, self._teams = await asyncio.gather(
-                self.sentry.list_members(), self.sentry.list_teams()
-            )
-        return self._members or [], self._teams or []
-
-    async def me_actor(self) -> tuple[str, str] | None:
-        if not self.me:
-            return None
-        members, _ = await self._load_people()
-        want = self.me.lower()
-        for m in members:
-            names = {(m.email or "").lower(), (m.username or "").lower(), m.name.lower()}
-            if want in names:
-                return m.actor, m.email or m.name
-        if self.sentry is None:
-            return f"user:{self.me}", self.me
-        return None
-
-    async def assign_candidates(
-        self, issues: list[Issue], services: dict[str, Any] | None = None
-    ) -> list[AssignCandidate]:
-        """ "me" first, recent assignees next, the service's default team, then everyone."""
-        members, teams = await self._load_people()
-        out: list[AssignCandidate] = []
-        seen: set[str | None] = set()
-
-        def add(c: AssignCandidate) -> None:
-            if c.actor not in seen:
-                seen.add(c.actor)
-                out.append(c)
-
-        me = await self.me_actor()
-        if me:
-            add(AssignCandidate(me[0], me[1], "me", "me"))
-        for actor, label in self.recent_assignees:
-            add(AssignCandidate(actor, label, "recent", "recent"))
-        for svc in dict.fromkeys(i.service for i in issues):
-            default = getattr((services or {}).get(svc), "default_team", None)
-            for t in teams:
-                if default and t.slug == default:
-                    add(AssignCandidate(t.actor, f"#{t.slug}", "suggested", f"{svc} team"))
-        for m in members:
-            add(AssignCandidate(m.actor, m.email or m.name, "member", m.name))
-        for t in teams:
-            add(AssignCandidate(t.actor, f"#{t.slug}", "team", t.name))
-        add(AssignCandidate(None, "nobody", "nobody", "unassign"))
-        return out

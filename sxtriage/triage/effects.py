@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
+from collections.abc import Mapping
 from typing import Any
 
 from sxtriage.models import Action, ActionKind, IgnoreSpec, Issue, Status
@@ -114,20 +115,34 @@ def matches(issue: Issue, action: Action) -> bool:
     return False
 
 
-def _status_action(status: Status) -> tuple[ActionKind, dict[str, Any]]:
+def _status_action(status: Status, spec: IgnoreSpec | None) -> tuple[ActionKind, dict[str, Any]]:
     if status is Status.RESOLVED:
         return ActionKind.RESOLVE, {}
     if status is Status.IGNORED:
-        return ActionKind.IGNORE, {"ignore": IgnoreSpec()}
+        return ActionKind.IGNORE, {"ignore": spec or IgnoreSpec()}
     return ActionKind.UNRESOLVE, {}
 
 
-def inverse_actions(action: Action, previous: list[Issue], *, actor: str) -> list[Action]:
-    """Actions that put `previous` back; one per distinct previous state.  [] if none."""
+def inverse_actions(
+    action: Action,
+    previous: list[Issue],
+    *,
+    actor: str,
+    ignore_specs: Mapping[str, IgnoreSpec] | None = None,
+) -> list[Action]:
+    """Actions that put `previous` back; one per distinct previous state.  [] if none.
+
+    `ignore_specs` (issue id → condition) restores how a previously ignored issue was
+    ignored; an ignored issue missing from it is ignored forever.
+    """
     groups: dict[Any, list[Issue]] = defaultdict(list)
+    specs: dict[str, IgnoreSpec] = {}
     if action.kind in STATUS_KINDS:
         for issue in previous:
-            groups[issue.status].append(issue)
+            spec = (ignore_specs or {}).get(issue.id) if issue.status is Status.IGNORED else None
+            text = spec.model_dump_json(exclude_none=True) if spec is not None else ""
+            specs[text] = spec or IgnoreSpec()
+            groups[(issue.status, text)].append(issue)
     elif action.kind is ActionKind.ASSIGN:
         for issue in previous:
             groups[(issue.assignee_id, issue.assignee)].append(issue)
@@ -140,7 +155,7 @@ def inverse_actions(action: Action, previous: list[Issue], *, actor: str) -> lis
     for key, issues in groups.items():
         fields: dict[str, Any] = {}
         if action.kind in STATUS_KINDS:
-            kind, fields = _status_action(key)
+            kind, fields = _status_action(key[0], specs[key[1]])
         elif action.kind is ActionKind.ASSIGN:
             kind = ActionKind.ASSIGN
             fields = {"assign_to": key[0], "assign_label": key[1]}

@@ -33,12 +33,24 @@ class OutboxEntry:
     previous: list[Issue] = field(default_factory=list)
     sent: set[str] = field(default_factory=set)
     """Issue ids (within the action's source) already applied on the server."""
+    ignored_with: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """Issue id → the ignore condition it had before the action (for undo)."""
 
 
-def _undo_json(previous: list[Issue], sent: set[str]) -> str:
-    return json.dumps(
-        {"previous": [i.model_dump(mode="json") for i in previous], "sent": sorted(sent)}
-    )
+def _undo_json(
+    previous: list[Issue], sent: set[str], ignored_with: dict[str, dict[str, Any]] | None = None
+) -> str:
+    data: dict[str, Any] = {
+        "previous": [i.model_dump(mode="json") for i in previous],
+        "sent": sorted(sent),
+    }
+    if ignored_with:
+        data["ignored_with"] = ignored_with
+    return json.dumps(data)
+
+
+def _entry_undo(entry: OutboxEntry) -> str:
+    return _undo_json(entry.previous, entry.sent, entry.ignored_with)
 
 
 def _entry(row: sqlite3.Row) -> OutboxEntry:
@@ -50,6 +62,7 @@ def _entry(row: sqlite3.Row) -> OutboxEntry:
         last_error=row["last_error"],
         previous=[Issue.model_validate(d) for d in undo.get("previous", [])],
         sent=set(undo.get("sent", [])),
+        ignored_with=dict(undo.get("ignored_with") or {}),
     )
 
 
@@ -57,7 +70,12 @@ class Outbox:
     def __init__(self, store: Store) -> None:
         self.store = store
 
-    async def add(self, action: Action, previous: list[Issue]) -> None:
+    async def add(
+        self,
+        action: Action,
+        previous: list[Issue],
+        ignored_with: dict[str, dict[str, Any]] | None = None,
+    ) -> None:
         """Commit a new pending action; returns once it is durable."""
         now = time.time()
         await self.store.write(
@@ -69,7 +87,7 @@ class Outbox:
                 now,
                 PENDING,
                 action.model_dump_json(),
-                _undo_json(previous, set()),
+                _undo_json(previous, set(), ignored_with),
             ),
         )
 
@@ -83,7 +101,7 @@ class Outbox:
         """Remember which issues already reached the server."""
         await self.store.write(
             "UPDATE outbox SET undo=?, updated=? WHERE id=?",
-            (_undo_json(entry.previous, entry.sent), time.time(), entry.action.id),
+            (_entry_undo(entry), time.time(), entry.action.id),
         )
 
     async def requeue(self, action_id: str) -> None:
@@ -100,7 +118,7 @@ class Outbox:
             [
                 (
                     "UPDATE outbox SET state=?, last_error=NULL, updated=?, undo=? WHERE id=?",
-                    (DONE, time.time(), _undo_json(entry.previous, entry.sent), action.id),
+                    (DONE, time.time(), _entry_undo(entry), action.id),
                 ),
                 (
                     "INSERT INTO audit(ts, actor, kind, action_id, target, detail) "

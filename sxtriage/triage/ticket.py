@@ -1,35 +1,57 @@
 """A Sentry issue as a GitHub issue: title `[SERVICE] ShortID: title` and a Markdown body.
 
-Event data is untrusted and may still hold personal data a source did not scrub, so every
-text field passes `scrub` (e-mails, card numbers, US SSNs, IPs) and goes into the body as
-code (fenced) or escaped inline text, never as live Markdown/HTML.
+Event data is untrusted and may still hold personal data a source did not scrub (Sentry's
+default scrubbing skips exception messages), so every text field passes `scrub` and goes
+into the body as code (fenced) or escaped inline text, never as live Markdown/HTML.
+
+`scrub` is the relay's own message-text rule (`relay.normalize.MESSAGE_ACTIONS`: credit
+cards, e-mails, US SSNs, IPs) run by Sentry's library (`sentry_relay.pii_strip_event`) on
+the plain string, so a ticket and the relay's store scrub text the same way.  The relay's
+other rules (Sentry's `@common:filter` on keys such as "password" or "token") are keyed to
+event structure; on free text they would blank whole lines such as
+"AuthError: JWT signature has expired", so they are not applied here.  The drafting is
+CPU work: callers on the event loop run `draft_for` in a thread.
 """
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any
+
+from sentry_relay.processing import pii_strip_event, validate_pii_config
 
 from sxtriage.models import Event, Issue
+from sxtriage.relay.normalize import MESSAGE_ACTIONS
 
 MAX_FRAMES = 8
 MAX_CRUMBS = 10
 MAX_TITLE = 240
 
-_SCRUBBERS = [
-    (re.compile(r"[\w.+-]+@[\w-]+(\.[\w-]+)*\.[A-Za-z]{2,}\b"), "[email]"),
-    (re.compile(r"\b(?:\d[ -]?){13,19}\b"), "[creditcard]"),
-    (re.compile(r"\b\d{3}-\d{2}-\d{4}\b"), "[usssn]"),
-    (re.compile(r"\b(?:\d{1,3}\.){3}\d{1,3}\b"), "[ip]"),
-]
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 
 
+@lru_cache(maxsize=1)
+def _text_config() -> dict[str, Any]:
+    config = {"applications": {"$string": list(MESSAGE_ACTIONS)}}
+    validate_pii_config(json.dumps(config))
+    return config
+
+
+def scrub_many(texts: list[str]) -> list[str]:
+    """The relay's message-text scrubbing on plain strings, in one call."""
+    clean = [_CONTROL.sub("", t) for t in texts]
+    if not any(clean):
+        return clean
+    wrapped = {"extra": {str(n): t for n, t in enumerate(clean)}}
+    out = pii_strip_event(_text_config(), wrapped).get("extra") or {}
+    return [str(out.get(str(n), "")) for n in range(len(clean))]
+
+
 def scrub(text: str | None) -> str:
-    out = _CONTROL.sub("", text or "")
-    for pattern, replacement in _SCRUBBERS:
-        out = pattern.sub(replacement, out)
-    return out
+    return scrub_many([text or ""])[0]
 
 
 def inline(text: str | None, limit: int = 300) -> str:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine, Mapping
 from typing import Any
 
 from sxtriage.models import Action, ActionKind, IgnoreSpec, Issue
@@ -18,6 +18,10 @@ from sxtriage.models import Action, ActionKind, IgnoreSpec, Issue
 
 def new_action(kind: ActionKind, issues: list[Issue], **fields: Any) -> Action:
     return Action(id=uuid.uuid4().hex, kind=kind, issues=[i.key for i in issues], **fields)
+
+
+RETRY_FAILED = "Retry failed action"
+"""Palette title of `action_retry_failed` (the failure toast names it)."""
 
 
 def _plural(n: int) -> str:
@@ -34,6 +38,18 @@ class TriageKeysMixin:
     notify: Callable[..., None]
     push_screen: Callable[..., Any]
     run_worker: Callable[..., Any]
+
+    link_opener: Callable[[str], bool] | None = None
+    """Opens an http(s) URL in a browser; None = `webbrowser.open` (tests inject one)."""
+    link_env: Mapping[str, str] | None = None
+    """Environment used to decide whether a browser can be shown; None = `os.environ`."""
+
+    def _on_mount(self) -> None:
+        """Offer the triage commands that have no registry key in the palette."""
+        commands = getattr(getattr(self, "backend", None), "commands", None)
+        if isinstance(commands, dict):
+            for title, factory in triage_commands(self).items():
+                commands.setdefault(title, factory)
 
     # --- helpers --------------------------------------------------------------------
     def _engine(self) -> Any | None:
@@ -211,7 +227,10 @@ class TriageKeysMixin:
     def _open(self, url: str) -> None:
         from sxtriage.triage.links import open_link
 
-        result = open_link(url, app=self)
+        if self.link_opener is not None:
+            result = open_link(url, app=self, opener=self.link_opener, env=self.link_env)
+        else:
+            result = open_link(url, app=self, env=self.link_env)
         self.notify(result.message, severity=result.severity, markup=False)
 
     def action_copy_link(self) -> None:
@@ -238,15 +257,23 @@ class TriageKeysMixin:
         self._spawn(go())
 
     def action_retry_failed(self) -> None:
-        engine = self._engine()
-        if engine is None:
+        """Send every failed (rolled back) action again, oldest first."""
+        if self._engine() is None:
             return
 
         async def go() -> None:
-            if not await engine.retry_last_failed():
-                self.notify("No failed action to retry.")
+            self.notify(await self.retry_failed_message())
 
         self._spawn(go())
+
+    async def retry_failed_message(self) -> str:
+        engine = self._engine()
+        if engine is None:
+            return "Triage is not ready yet."
+        count = await engine.retry_all_failed()
+        if not count:
+            return "No failed action to retry."
+        return f"Retrying {count} failed action(s)."
 
     def action_handoff(self) -> None:
         backend = getattr(self, "backend", None)
@@ -259,6 +286,21 @@ class TriageKeysMixin:
             self.notify(f"Handoff report written to {path}", markup=False)
 
         self._spawn(go())
+
+
+def triage_commands(app: Any) -> dict[str, Callable[[], Coroutine[Any, Any, Any]]]:
+    """Palette commands (title → coroutine factory) for triage actions without a key.
+
+    Skipped for the ones the key registry already offers in the palette.
+    """
+    try:
+        from sxtriage.ui.bindings import BY_ID
+    except ImportError:  # pragma: no cover - depends on the build
+        BY_ID = {}
+    out: dict[str, Callable[[], Coroutine[Any, Any, Any]]] = {}
+    if "retry_failed" not in BY_ID:
+        out[RETRY_FAILED] = app.retry_failed_message
+    return out
 
 
 def _summary(issues: list[Issue], limit: int = 5) -> str:

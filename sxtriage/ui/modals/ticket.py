@@ -6,6 +6,7 @@ this modal → create (or link) → `engine.link_ticket` (stored, shown, noted i
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -133,7 +134,7 @@ async def start_ticket_flow(app: Any, issue: Issue, notify: Callable[..., None])
         event = await backend.detail_for(issue).latest_event(issue)
     except Exception:
         event = None  # the ticket is still useful without the stack trace
-    draft = draft_for(issue, event, repo)
+    draft = await asyncio.to_thread(draft_for, issue, event, repo)  # scrubbing is CPU work
     duplicate = None
     if repo:
         try:
