@@ -106,6 +106,11 @@ class Feed:
         self.scope: str | None = None
         self.sort: SortKey = SortKey.LAST_SEEN
         self.is_pending: Callable[[IssueKey], bool] | None = None
+        self.pinned: frozenset[IssueKey] | None = None
+        """When set, only these issues are shown (an alert's matching issues)."""
+        self.pin_label = ""
+        self.short_id_width = 0
+        """The longest short id seen (cells), for the ID column."""
         self._visible: set[IssueKey] = set()
         self._leaving: dict[IssueKey, float] = {}
         """Keys that stopped matching; still shown until the deadline (age-out)."""
@@ -222,6 +227,8 @@ class Feed:
             old_for_stats = old
         self.stats(issue.service).track(old_for_stats, issue)
         self._hay[key] = haystack(issue)
+        if len(issue.short_id) > self.short_id_width:
+            self.short_id_width = len(issue.short_id)
         if old is None:
             change.new.append(key)
             if self.clock() - issue.first_seen.timestamp() < 60:
@@ -251,6 +258,8 @@ class Feed:
 
     def _matches(self, issue: Issue) -> bool:
         if self.scope is not None and issue.service != self.scope:
+            return False
+        if self.pinned is not None and issue.key not in self.pinned:
             return False
         linked = issue.sentry_issue_id
         if issue.source is Source.RELAY and linked and (Source.SENTRY, linked) in self.issues:
@@ -283,6 +292,12 @@ class Feed:
     def set_filter(self, text: str) -> FeedChange:
         """Raises SearchError (the current filter stays) when `text` does not parse."""
         self.query = compile_query(text, me=self.me, resolver=self.resolver)
+        return self._refilter()
+
+    def set_pinned(self, keys: Iterable[IssueKey] | None, label: str = "") -> FeedChange:
+        """Show only `keys` (None: everything the filter matches again)."""
+        self.pinned = frozenset(keys) if keys is not None else None
+        self.pin_label = label if keys is not None else ""
         return self._refilter()
 
     def set_scope(self, service: str | None) -> FeedChange:
@@ -323,10 +338,13 @@ class Feed:
 
     def _all_matching(self) -> set[IssueKey]:
         scope, query, hay, issues = self.scope, self.query, self._hay, self.issues
+        pinned = self.pinned
         sentry = Source.SENTRY
         out = set()
         for key, issue in issues.items():
             if scope is not None and issue.service != scope:
+                continue
+            if pinned is not None and key not in pinned:
                 continue
             link = issue.sentry_issue_id
             if link and key[0] is not sentry and (sentry, link) in issues:

@@ -130,6 +130,32 @@ class SxTriageApp(TriageKeysMixin, App[int]):
         else:
             self.push_screen(IssueScreen(self, key))
 
+    def action_mark_related(self) -> None:
+        """Mark the issue and the issues of other services sharing its traces (one
+        incident) in the feed, so the bulk actions (assign, resolve…) apply to all."""
+        issue = self.current_issue()
+        feed = self.feed_screen()
+        if issue is None or feed is None:
+            self.notify("No issue selected: move the cursor onto an issue first.")
+            return
+        group = [k for k in self.backend.group_of(issue.key) if self.backend.feed.get(k)]
+        if len(group) < 2:
+            self.notify(
+                f"{issue.short_id} shares no trace with another service's issue.", markup=False
+            )
+            return
+        lst = feed.issue_list
+        lst.marks.update(group)
+        lst.refresh()
+        while self.screen is not feed and len(self.screen_stack) > 2:
+            self.pop_screen()
+        names = ", ".join(self.backend.feed.get(k).short_id for k in group)  # type: ignore[union-attr]
+        self.notify(
+            f"Marked {len(group)} related issues ({names}); A assigns them all to you.",
+            markup=False,
+        )
+        feed.refresh_status()
+
     def action_help(self) -> None:
         if not isinstance(self.screen, HelpScreen):
             self.push_screen(HelpScreen(self.keymap_overrides))

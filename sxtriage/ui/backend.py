@@ -25,7 +25,10 @@ from sxtriage.store import Store
 log = logging.getLogger(__name__)
 Toast = Callable[[str, str], None]
 HealthListener = Callable[[SourceHealth], None]
-AlertsListener = Callable[[list[Any], list[str]], None]
+AlertsListener = Callable[[list[Any], list[Any]], None]
+"""(firing now, the AlertChanges that caused this call)."""
+CORRELATION_LOOKBACK = 24 * 3600.0
+"""How far back the correlator's index is rebuilt from the store at start."""
 
 
 class Backend:
@@ -59,7 +62,9 @@ class Backend:
         self.health: dict[str, SourceHealth] = {}
         self.health_listeners: list[HealthListener] = []
         self.alert_listeners: list[AlertsListener] = []
-        self.alerts, self.alert_errors = _make_alerts(settings)
+        self.alerts, self.alert_errors = _make_alerts(settings, clock)
+        self.paused = False
+        self._audit_backlog: list[tuple[str, tuple[object, ...]]] = []
         self.triage = self._make_triage()
         if self.triage is not None:
             self.feed.is_pending = lambda key: key in self.triage.pending
@@ -130,6 +135,17 @@ class Backend:
                 await self.triage.start()
             except Exception as exc:
                 self.toast(f"Outbox replay failed: {exc}", "error")
+            self._show_linked_tickets()
+        if self.correlator is not None:
+            try:
+                await self.correlator.load_from_store(
+                    self.store, since=self.clock() - CORRELATION_LOOKBACK
+                )
+                self.correlator.observe_delta(
+                    IssueDelta(source=Source.SENTRY, upserts=list(self.feed.issues.values()))
+                )
+            except Exception as exc:
+                log.warning("correlation index not rebuilt: %r", exc)
         if self.poller is not None:
             self._spawn(self.poller.run())
         if self.relay is not None:
@@ -143,15 +159,18 @@ class Backend:
         self._tasks.append(task)
 
     def _task_done(self, task: asyncio.Task[Any]) -> None:
+        with contextlib.suppress(ValueError):
+            self._tasks.remove(task)
         if not task.cancelled() and task.exception() is not None:
             exc = task.exception()
             log.error("background task failed: %r", exc)
             self.toast(f"A background source stopped: {exc}", "error")
 
     async def stop(self) -> None:
-        for task in self._tasks:
+        tasks = list(self._tasks)
+        for task in tasks:
             task.cancel()
-        for task in self._tasks:
+        for task in tasks:
             with contextlib.suppress(BaseException):
                 await task
         self._tasks.clear()
@@ -166,7 +185,11 @@ class Backend:
 
     # --- source callbacks ------------------------------------------
     def on_delta(self, delta: IssueDelta) -> None:
+        delta = self._with_tickets(delta)
         self.feed.apply(delta)
+        if self.correlator is not None:
+            with contextlib.suppress(Exception):
+                self.correlator.observe_delta(delta)
         if self.alerts is not None:
             self._alert_changes(self.alerts.observe_delta(delta, self.clock()))
         if delta.source is Source.SENTRY and delta.upserts:
@@ -193,12 +216,67 @@ class Backend:
             self._alert_changes(self.alerts.tick(self.clock()))
 
     def _alert_changes(self, changes: list[Any]) -> None:
+        """Fired/cleared alerts go to the audit log (the handoff report) and the UI."""
         if not changes:
             return
-        messages = [str(getattr(c, "message", c)) for c in changes]
+        ops = [c.audit_op() for c in changes if hasattr(c, "audit_op")]
+        if ops:
+            self._spawn_soon(ops)
         firing = list(getattr(self.alerts, "firing", []))
         for listener in list(self.alert_listeners):
-            listener(firing, messages)
+            listener(firing, changes)
+
+    def _spawn_soon(self, ops: list[tuple[str, tuple[object, ...]]]) -> None:
+        self._audit_backlog.extend(ops)
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:  # outside the event loop: written with the next change
+            return
+        ops, self._audit_backlog = self._audit_backlog, []
+        self._spawn(self._write(ops))
+
+    async def _write(self, ops: list[tuple[str, tuple[object, ...]]]) -> None:
+        try:
+            await self.store.write_many(ops)
+        except Exception as exc:
+            log.warning("audit write failed: %r", exc)
+
+    # --- tickets and pause ------------------------------------------
+    def _tickets(self) -> dict[IssueKey, str]:
+        return getattr(self.triage, "linked_tickets", None) or {}
+
+    def _with_tickets(self, delta: IssueDelta) -> IssueDelta:
+        """Polls do not carry our ticket links: merge the ones the triage engine knows."""
+        tickets = self._tickets()
+        if not tickets or not delta.upserts:
+            return delta
+        upserts = [
+            i.model_copy(update={"linked_ticket": tickets[i.key]})
+            if not i.linked_ticket and i.key in tickets
+            else i
+            for i in delta.upserts
+        ]
+        return delta.model_copy(update={"upserts": upserts})
+
+    def _show_linked_tickets(self) -> None:
+        """After a restart: the cached issues show their stored ticket links."""
+        by_source: dict[Source, list[Issue]] = {}
+        for key, url in self._tickets().items():
+            issue = self.feed.get(key)
+            if issue is not None and not issue.linked_ticket:
+                by_source.setdefault(key[0], []).append(
+                    issue.model_copy(update={"linked_ticket": url})
+                )
+        for source, issues in by_source.items():
+            self.feed.apply(IssueDelta(source=source, upserts=issues))
+
+    def set_paused(self, paused: bool) -> None:
+        """Pause/resume live: the Sentry poller stops polling (the relay keeps buffering)."""
+        self.paused = paused
+        if self.poller is None:
+            return
+        with contextlib.suppress(Exception):
+            (self.poller.pause if paused else self.poller.resume)()
 
     async def _cache(self, issues: list[Issue]) -> None:
         ops = [
@@ -226,6 +304,48 @@ class Backend:
         if issue.source is Source.RELAY:
             return self.relay
         return self.sentry_detail
+
+    def observe_trace(self, trace: Any, source: Source) -> None:
+        """A trace fetched for the Trace tab: its spans name more related issues."""
+        if self.correlator is not None and trace is not None:
+            with contextlib.suppress(Exception):
+                self.correlator.observe_trace(trace, source)
+
+    def is_multi_service(self, key: IssueKey) -> bool:
+        if self.correlator is None:
+            return False
+        try:
+            return bool(self.correlator.is_multi_service(key))
+        except Exception:
+            return False
+
+    def group_of(self, key: IssueKey) -> list[IssueKey]:
+        """The issue and the issues of other services sharing its traces."""
+        if self.correlator is None:
+            return [key]
+        try:
+            return list(self.correlator.group_of(key))
+        except Exception:
+            return [key]
+
+    def suspect_release(self, issue: Issue) -> str | None:
+        """ "web@2.3.0" when the issue came with that new release."""
+        if self.correlator is None:
+            return None
+        try:
+            return self.correlator.suspect_release(issue)
+        except Exception:
+            return None
+
+    def latest_release(self, service: str) -> Any | None:
+        """The service's newest ReleaseInfo (version, new_issues), if any."""
+        tracker = getattr(self.correlator, "releases", None)
+        if tracker is None:
+            return None
+        try:
+            return tracker.latest_info(service)
+        except Exception:
+            return None
 
     def related(self, key: IssueKey) -> list[Any]:
         if self.correlator is None:
@@ -272,13 +392,13 @@ def _make_correlator() -> Any | None:
         return None
 
 
-def _make_alerts(settings: Settings) -> tuple[Any | None, list[str]]:
+def _make_alerts(settings: Settings, clock: Callable[[], float]) -> tuple[Any | None, list[str]]:
     try:
-        from sxtriage.triage.alerts import AlertEngine, load_rules
+        from sxtriage.triage.alerts import AlertEngine
     except ImportError:
         return None, []
     try:
-        rules, errors = load_rules(settings)
-        return AlertEngine(rules, services=list(settings.services)), list(errors)
+        engine, errors = AlertEngine.from_settings(settings, clock=clock)
+        return engine, list(errors)
     except Exception as exc:
         return None, [f"alert rules not loaded: {exc}"]

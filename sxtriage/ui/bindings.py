@@ -96,6 +96,16 @@ REGISTRY: tuple[KeySpec, ...] = (
     KeySpec("filter", "slash", "filter", "Filter", "feed", "Feed", display="/"),
     KeySpec("pause", "p", "toggle_pause", "Pause/resume live", "feed", "Feed"),
     KeySpec("sort", "s", "cycle_sort", "Sort", "feed", "Feed", False),
+    KeySpec(
+        "alert_jump",
+        "exclamation_mark",
+        "jump_alert",
+        "Issues of the top alert",
+        "feed",
+        "Feed",
+        False,
+        display="!",
+    ),
     KeySpec("scope_all", "0", "scope(0)", "All services", "feed", "Scope", False),
     KeySpec("scope_1", "1", "scope(1)", "Service 1", "feed", "Scope", False),
     KeySpec("scope_2", "2", "scope(2)", "Service 2", "feed", "Scope", False),
@@ -126,6 +136,7 @@ REGISTRY: tuple[KeySpec, ...] = (
         False,
         display="[",
     ),
+    KeySpec("related_jump", "e", "jump_related", "Jump to related issue", "issue", "Detail", False),
     # --- triage (the TriageKeysMixin on the app) ------------------------------------------
     KeySpec("resolve", "r", "resolve", "Resolve", "app", "Triage"),
     KeySpec(
@@ -145,6 +156,15 @@ REGISTRY: tuple[KeySpec, ...] = (
     KeySpec("open_ticket", "O", "open_ticket", "Open linked ticket", "app", "Triage", False),
     KeySpec("open_sentry", "o", "open_sentry", "Open in Sentry", "app", "Triage", False),
     KeySpec("copy_link", "y", "copy_link", "Copy link/short id", "app", "Triage", False),
+    KeySpec(
+        "mark_related",
+        "M",
+        "mark_related",
+        "Mark related issues (incident)",
+        "app",
+        "Triage",
+        False,
+    ),
     KeySpec("undo", "z", "undo", "Undo last action", "app", "Triage", False),
     # --- app ------------------------------------------
     KeySpec("help", "question_mark", "help", "Help", "app", "App", display="?"),
@@ -228,6 +248,7 @@ def key_label(keys: str) -> str:
         "slash": "/",
         "colon": ":",
         "question_mark": "?",
+        "exclamation_mark": "!",
         "right_square_bracket": "]",
         "left_square_bracket": "[",
         "pagedown": "PgDn",

@@ -25,7 +25,7 @@ class Column:
 
 
 COLUMNS: tuple[Column, ...] = (
-    Column("flag", "", 2, 0),
+    Column("flag", "", 3, 0),
     Column("level", "L", 2, 0),
     Column("short_id", "ID", 12, 30),
     Column("service", "SVC", 7, 56),
@@ -39,14 +39,43 @@ COLUMNS: tuple[Column, ...] = (
     Column("ticket", "", 2, 64),
 )
 TITLE_MIN = 12
+ID_MIN, ID_MAX = 8, 16
+MULTI_SERVICE = "⇄"
+"""Flag: the issue shares traces with another service's issue (one incident)."""
 
 
-def layout(width: int) -> list[tuple[Column, int]]:
-    """The columns that fit, with the title taking the rest."""
+@dataclass(frozen=True)
+class RowNote:
+    """What correlation knows about a row."""
+
+    multi_service: bool = False
+    suspect_release: str | None = None
+    """ "web@2.3.0": the issue came with that new release."""
+
+
+NO_NOTE = RowNote()
+
+
+def id_width(longest: int) -> int:
+    """The ID column fits the longest short id, within [ID_MIN, ID_MAX]."""
+    return max(ID_MIN, min(ID_MAX, longest))
+
+
+def layout(width: int, short_id: int = 12) -> list[tuple[Column, int]]:
+    """The columns that fit, with the title taking the rest (the ID column is `short_id`
+    wide while the title keeps at least TITLE_MIN + 8 cells, else it shrinks back)."""
     chosen = [c for c in COLUMNS if width >= c.min_total]
-    fixed = sum(c.width + 1 for c in chosen if c.name != "title")
+    fixed = sum(c.width + 1 for c in chosen if c.name not in ("title", "short_id"))
+    has_id = any(c.name == "short_id" for c in chosen)
+    ident = short_id
+    if has_id:
+        ident = max(min(short_id, 12), min(short_id, width - fixed - 1 - TITLE_MIN - 8 - 1))
+        fixed += ident + 1
     title = max(TITLE_MIN, width - fixed - 1)
-    return [(c, title if c.name == "title" else c.width) for c in chosen]
+    return [
+        (c, title if c.name == "title" else ident if c.name == "short_id" else c.width)
+        for c in chosen
+    ]
 
 
 @dataclass
@@ -62,9 +91,9 @@ class RowStyles:
     levels: Mapping[Level, Style]
 
 
-def header_segments(width: int, styles: RowStyles) -> list[Segment]:
+def header_segments(width: int, styles: RowStyles, short_id: int = 12) -> list[Segment]:
     parts: list[Segment] = []
-    for col, w in layout(width):
+    for col, w in layout(width, short_id):
         text = col.label.rjust(w) if col.right else col.label.ljust(w)
         parts.append(Segment(fit(text, w) + " ", styles.header))
     return parts
@@ -81,6 +110,8 @@ def row_segments(
     fresh: bool = False,
     leaving: bool = False,
     pending: bool = False,
+    note: RowNote = NO_NOTE,
+    short_id: int = 12,
 ) -> list[Segment]:
     base = styles.base
     if leaving:
@@ -93,11 +124,15 @@ def row_segments(
         base = base + styles.cursor
     dim = base + styles.dim
     out: list[Segment] = []
-    for col, w in layout(width):
+    for col, w in layout(width, short_id):
         style = base
         name = col.name
         if name == "flag":
-            text = ("●" if marked else " ") + ("⟳" if pending else " ")
+            text = (
+                ("●" if marked else " ")
+                + ("⟳" if pending else " ")
+                + (MULTI_SERVICE if note.multi_service else " ")
+            )
             style = base + styles.pending if pending else base
         elif name == "level":
             text = LEVEL_GLYPH.get(issue.level, "?")
@@ -109,6 +144,12 @@ def row_segments(
         elif name == "service":
             text = safe(issue.service, limit=20)
         elif name == "title":
+            if note.suspect_release:
+                tag = f"new in {safe(note.suspect_release, limit=40)} "
+                tag = fit(tag, min(cell_len(tag), max(0, w - TITLE_MIN)))
+                if tag:
+                    out.append(Segment(tag, base + styles.pending))
+                    w -= cell_len(tag)
             title = safe(issue.title, limit=400)
             culprit = safe(issue.culprit, limit=200)
             title_fit = fit(title, w)

@@ -10,9 +10,10 @@ from textual.screen import Screen
 from textual.widgets import Footer
 
 from sxtriage.feed import FeedChange, SortKey
-from sxtriage.models import Issue, SourceHealth
+from sxtriage.models import Issue, IssueKey, Source, SourceHealth
 from sxtriage.search import SearchError
 from sxtriage.ui.bindings import bindings
+from sxtriage.ui.rows import RowNote
 from sxtriage.ui.text import relative
 from sxtriage.ui.widgets.banner import Banner
 from sxtriage.ui.widgets.filter_bar import FilterBar
@@ -21,7 +22,7 @@ from sxtriage.ui.widgets.service_bar import ServiceBar
 from sxtriage.ui.widgets.status_line import StatusLine
 
 try:  # another part; the feed works without it
-    from sxtriage.ui.widgets.alerts_strip import AlertsStrip
+    from sxtriage.ui.widgets.alerts_strip import AlertsStrip, worst_first
 except ImportError:  # pragma: no cover - depends on the build
     AlertsStrip = None  # type: ignore[assignment,misc]
 
@@ -33,7 +34,7 @@ class FeedScreen(Screen[None]):
     BINDINGS = bindings("feed")
     DEFAULT_CSS = """
     FeedScreen { layout: vertical; }
-    FeedScreen AlertsStrip { height: auto; max-height: 4; }
+    FeedScreen AlertsStrip { height: auto; max-height: 2; }
     """
 
     def __init__(self, app_: Any) -> None:
@@ -49,7 +50,9 @@ class FeedScreen(Screen[None]):
         if AlertsStrip is not None:
             yield AlertsStrip(id="alerts")
         yield ServiceBar(list(self.backend.settings.services))
-        yield IssueList(self.feed, now=self.sx.now, pending=self._pending, id="issues")
+        yield IssueList(
+            self.feed, now=self.sx.now, pending=self._pending, note=self._note, id="issues"
+        )
         yield FilterBar(history=self.backend.get_pref("filter_history", []))
         yield StatusLine(id="status")
         yield Footer()
@@ -61,6 +64,10 @@ class FeedScreen(Screen[None]):
     def _pending(self) -> Any:
         triage = self.backend.triage
         return triage.pending if triage is not None else ()
+
+    def _note(self, issue: Issue) -> RowNote:
+        backend = self.backend
+        return RowNote(backend.is_multi_service(issue.key), backend.suspect_release(issue))
 
     def on_mount(self) -> None:
         self._unsubscribe = self.feed.subscribe(self._on_change)
@@ -96,9 +103,16 @@ class FeedScreen(Screen[None]):
     def _on_health(self, health: SourceHealth) -> None:
         self.refresh_chrome()
 
-    def _on_alerts(self, firing: list[Any], messages: list[str]) -> None:
+    def _on_alerts(self, firing: list[Any], changes: list[Any]) -> None:
+        """Worst first in the strip; a bell and a toast for a new firing that rings."""
         if AlertsStrip is not None:
-            self.query_one(AlertsStrip).update_alerts(firing)
+            self.query_one(AlertsStrip).update_alerts(worst_first(firing))
+        for change in changes:
+            if getattr(change, "kind", None) == "fired" and getattr(change, "bell", False):
+                self.sx.bell()
+                self.sx.notify(
+                    f"Alert: {change.message}", severity="warning", timeout=6, markup=False
+                )
 
     def _tick(self) -> None:
         self.backend.tick()
@@ -116,6 +130,7 @@ class FeedScreen(Screen[None]):
             {s: self.feed.rate(s, stamp) for s in services},
             self._health_text(now),
             self.feed.scope,
+            {s: self.backend.latest_release(s) for s in services},
         )
         self.refresh_status()
 
@@ -141,16 +156,50 @@ class FeedScreen(Screen[None]):
             marked=len(lst.marks),
             scope=self.feed.scope,
             sort=self.feed.sort.value,
-            query=self.feed.query.text,
+            query=self._query_text(),
         )
+
+    def _query_text(self) -> str:
+        text = self.feed.query.text
+        if self.feed.pinned is not None:
+            pin = f"alert:{self.feed.pin_label} (! shows all)"
+            return f"{pin} {text}" if text else pin
+        return text
 
     # --- actions ------------------------------------------
     def action_filter(self) -> None:
         self.query_one(FilterBar).open(self.feed.query.text)
 
     def action_toggle_pause(self) -> None:
+        """Freeze the table and pause the Sentry poller; the relay keeps buffering and
+        "N new" counts what arrived meanwhile."""
         lst = self.issue_list
         lst.set_paused(not lst.paused)
+        self.backend.set_paused(lst.paused)
+        self.refresh_status()
+
+    def action_jump_alert(self) -> None:
+        """Show only the issues of the top (worst) firing alert; again: everything."""
+        if self.feed.pinned is not None:
+            self.show_alert_issues(None)
+            return
+        if AlertsStrip is None or not self.query_one(AlertsStrip).jump(0):
+            self.sx.notify("No alert is firing.", timeout=2)
+
+    def show_alert_issues(self, keys: list[IssueKey] | None, label: str = "") -> None:
+        if keys is None:
+            self.feed.set_pinned(None)
+        else:
+            wanted = set(keys)
+            for key in keys:  # a relay issue may be shown as its Sentry issue
+                issue = self.feed.get(key)
+                if issue is not None and issue.sentry_issue_id:
+                    wanted.add((Source.SENTRY, issue.sentry_issue_id))
+            self.feed.set_pinned(wanted, label)
+            first = next((k for k in self.feed.order if k in wanted), None)
+            if first is not None:
+                self.issue_list.select_key(first)
+        self.issue_list.focus()
         self.refresh_status()
 
     def action_cycle_sort(self) -> None:
@@ -163,6 +212,8 @@ class FeedScreen(Screen[None]):
     def action_scope(self, number: int) -> None:
         services = list(self.backend.settings.services)
         if number == 0:
+            if self.feed.pinned is not None:
+                self.feed.set_pinned(None)
             self.feed.set_scope(None)
         elif number <= len(services):
             self.feed.set_scope(services[number - 1])
@@ -175,6 +226,14 @@ class FeedScreen(Screen[None]):
     @on(IssueList.Opened)
     def _opened(self, event: IssueList.Opened) -> None:
         self.sx.open_issue(event.key)
+
+    def on_alerts_strip_jump(self, event: Any) -> None:
+        """AlertsStrip.Jump: show the firing alert's issues."""
+        firing = event.firing
+        if not event.keys:
+            self.sx.notify(f"{firing.service} · {firing.rule_name}: no issue to show", timeout=3)
+            return
+        self.show_alert_issues(event.keys, f"{firing.service}/{firing.rule_id}")
 
     @on(IssueList.CursorMoved)
     def _moved(self, event: IssueList.CursorMoved) -> None:

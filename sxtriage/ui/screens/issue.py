@@ -95,6 +95,8 @@ class IssueScreen(Screen[None]):
                 self.event = await source.event(issue, event_id)
             trace_id = self.event.trace_id if self.event is not None else None
             self.trace = await source.trace(trace_id) if trace_id else None
+            if self.trace is not None:
+                self.backend.observe_trace(self.trace, issue.source)
         except Exception as exc:  # the screen keeps working on what it has
             self.sx.notify(f"Could not load the event: {exc}", severity="error", markup=False)
         self.busy = False
@@ -115,9 +117,7 @@ class IssueScreen(Screen[None]):
         head.append(safe(issue.title, limit=300), style="bold")
         head.truncate(max(20, self.size.width * 2 or 160), overflow="ellipsis")
         self.query_one("#issue-head", Static).update(head)
-        self.query_one("#overview-text", Static).update(
-            detail.overview(issue, self.event, self.sx.now())
-        )
+        self.query_one("#overview-text", Static).update(self._overview(issue))
         self.render_stack()
         self.render_crumbs()
         self.query_one("#trace-view", LinesView).set_lines(detail.trace_lines(self.trace))
@@ -126,6 +126,28 @@ class IssueScreen(Screen[None]):
             detail.event_lines(self.events, current, self.sx.now())
         )
         self._render_related()
+
+    def _overview(self, issue: Issue) -> Text:
+        """The overview, with the releases filled from the event when the issue lacks them
+        and the suspect release ("new in web@2.3.0") named."""
+        event = self.event
+        fill: dict[str, str] = {}
+        if event is not None and event.release:
+            if not issue.release:
+                fill["release"] = event.release
+            if not issue.first_release:
+                oldest = self.events[-1] if self.events else event  # newest first
+                fill["first_release"] = oldest.release or event.release
+        shown = issue.model_copy(update=fill) if fill else issue
+        text = detail.overview(shown, event, self.sx.now())
+        suspect = self.backend.suspect_release(issue)
+        if suspect:
+            note = Text("\n")
+            note.append("Suspect release ", style="bold")
+            note.append(f"new in {safe(suspect, limit=80)}", style="bold yellow")
+            note.append(" — first seen right after this release appeared", style="dim")
+            text.append_text(note)
+        return text
 
     def render_stack(self) -> None:
         lines = detail.stack_lines(self.event, full=self.full_frames)
@@ -216,6 +238,16 @@ class IssueScreen(Screen[None]):
                 self.sx.open_issue(key, replace=True)
                 return
         self.sx.notify("That span's issue is not in the feed.", severity="warning")
+
+    def action_jump_related(self) -> None:
+        """Open the related issue highlighted in the panel (the first one by default)."""
+        items = self.backend.related(self.key)
+        if not items:
+            self.sx.notify("No issue of another service shares a trace with this one.")
+            return
+        if RelatedPanel is not None and self.query_one(RelatedPanel).jump():
+            return
+        self.sx.open_issue(items[0].key, replace=True)
 
     def on_related_panel_jump(self, message: Any) -> None:
         key = getattr(message, "key", None)

@@ -1,5 +1,6 @@
 """AlertsStrip: the firing alert rules — service, value vs threshold, since when — one
-line each; enter (or a click) on a line posts `AlertsStrip.Jump` with its issues."""
+line each, at most `MAX_LINES` (worst first with `worst_first`) and "+N more"; enter (or
+a click) on a line posts `AlertsStrip.Jump` with its issues."""
 
 from __future__ import annotations
 
@@ -9,14 +10,38 @@ from datetime import datetime
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
-from textual.containers import Vertical
+from textual.containers import Horizontal
 from textual.message import Message
-from textual.widgets import OptionList
+from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
 from sxtriage.models import IssueKey
 from sxtriage.triage.alerts import Firing
 from sxtriage.ui.text import safe
+
+MAX_LINES = 2
+RULE_RANK = {
+    "critical": 0,
+    "payment-failures": 1,
+    "errors-per-minute": 2,
+    "error-rate": 3,
+    "p95-duration": 4,
+    "auth-failures": 5,
+    "regression": 6,
+    "errors-5m": 7,
+    "new-issue": 9,
+}
+"""Lower is worse; rules not listed (user rules) rank between regression and new issue."""
+
+
+def worst_first(firing: Sequence[Firing]) -> list[Firing]:
+    """Most urgent first: by rule, then how far over its threshold, then the newest."""
+
+    def key(f: Firing) -> tuple[int, float, float]:
+        over = f.value / f.threshold if f.threshold else f.value + 1
+        return (RULE_RANK.get(f.rule_id, 8), -over, -f.since)
+
+    return sorted(firing, key=key)
 
 
 def _clock(ts: float) -> str:
@@ -43,13 +68,16 @@ def firing_prompt(firing: Firing) -> Text:
     return line
 
 
-class AlertsStrip(Vertical):
-    """Hidden while nothing fires; `update_alerts(firing)` shows one line per firing rule."""
+class AlertsStrip(Horizontal):
+    """Hidden while nothing fires; `update_alerts(firing)` shows one line per firing rule
+    (the first `MAX_LINES`, in the order given; the rest as "+N more")."""
 
     DEFAULT_CSS = """
-    AlertsStrip { height: auto; max-height: 4; background: $error 15%; }
-    AlertsStrip > OptionList { height: auto; max-height: 4; border: none; padding: 0;
-                               background: transparent; }
+    AlertsStrip { height: auto; max-height: 2; background: $error 15%; }
+    AlertsStrip > OptionList { width: 1fr; height: auto; max-height: 2; border: none;
+                               padding: 0; background: transparent; }
+    AlertsStrip > #alerts-more { width: auto; height: 1; padding: 0 1; color: $warning;
+                                 text-style: bold; }
     """
 
     class Jump(Message):
@@ -63,9 +91,13 @@ class AlertsStrip(Vertical):
     def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
         super().__init__(id=id, classes=classes)
         self.firing: list[Firing] = []
+        """The firing rules shown (at most MAX_LINES)."""
+        self.hidden = 0
+        """How many more are firing ("+N more")."""
 
     def compose(self) -> ComposeResult:
         yield OptionList(id="alerts-list", compact=True)
+        yield Static("", id="alerts-more")
 
     def on_mount(self) -> None:
         self.display = bool(self.firing)
@@ -74,7 +106,12 @@ class AlertsStrip(Vertical):
         """Replace the lines; the highlighted line stays on the same (rule, service)."""
         options = self.query_one("#alerts-list", OptionList)
         current = self._ident(options.highlighted)
-        self.firing = list(firing)
+        everything = list(firing)
+        self.firing = everything[:MAX_LINES]
+        self.hidden = len(everything) - len(self.firing)
+        more = self.query_one("#alerts-more", Static)
+        more.update(f"+{self.hidden} more" if self.hidden else "")
+        more.display = self.hidden > 0
         options.set_options(
             [Option(firing_prompt(f), id=str(n)) for n, f in enumerate(self.firing)]
         )

@@ -18,9 +18,9 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from sxtriage.feed import Feed, FeedChange
-from sxtriage.models import IssueKey, Level
+from sxtriage.models import Issue, IssueKey, Level
 from sxtriage.ui.bindings import bindings
-from sxtriage.ui.rows import RowStyles, header_segments, row_segments
+from sxtriage.ui.rows import NO_NOTE, RowNote, RowStyles, header_segments, id_width, row_segments
 
 FLASH_SECONDS = 2.0
 
@@ -75,10 +75,13 @@ class IssueList(ScrollView, can_focus=True):
         now: Callable[[], datetime],
         pending: Callable[[], Container[IssueKey]] | None = None,
         mono: Callable[[], float] | None = None,
+        note: Callable[[Issue], RowNote] | None = None,
         id: str | None = None,
     ) -> None:
         super().__init__(id=id)
         self.feed = feed
+        self.note = note
+        """Correlation's marks for a row (multi-service, suspect release)."""
         self.now = now
         self.pending = pending
         self._mono = mono or (lambda: now().timestamp())
@@ -274,8 +277,10 @@ class IssueList(ScrollView, can_focus=True):
     def render_line(self, y: int) -> Strip:
         width = self.size.width
         styles = self._row_styles()
+        ident = id_width(self.feed.short_id_width)
         if y == 0:
-            return Strip(header_segments(width, styles)).adjust_cell_length(width, styles.header)
+            header = header_segments(width, styles, ident)
+            return Strip(header).adjust_cell_length(width, styles.header)
         index = int(self.scroll_y) + y - 1
         if index >= len(self.order):
             if not self.order and y == 2:
@@ -301,6 +306,8 @@ class IssueList(ScrollView, can_focus=True):
             fresh=key in self._fresh,
             leaving=self.feed.leaving(key),
             pending=key in pending,
+            note=self.note(issue) if self.note is not None else NO_NOTE,
+            short_id=ident,
         )
         return Strip(segments).adjust_cell_length(width, styles.base)
 

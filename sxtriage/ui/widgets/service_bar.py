@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from rich.text import Text
 from textual.containers import Horizontal
 from textual.widgets import Static
 
 from sxtriage.feed import ServiceStats
 from sxtriage.models import Level
-from sxtriage.ui.text import LEVEL_GLYPH, sparkline
+from sxtriage.ui.text import LEVEL_GLYPH, safe, sparkline
 
 _LEVEL_STYLE = {
     Level.FATAL: "bold reverse red",
@@ -31,7 +33,10 @@ class ServiceCard(Static):
         self.number = number
         self.service = service
 
-    def show(self, stats: ServiceStats, rate: list[int], health: str) -> None:
+    def show(
+        self, stats: ServiceStats, rate: list[int], health: str, release: Any | None = None
+    ) -> None:
+        """`release`: the service's latest ReleaseInfo (version, new_issues, baseline)."""
         width = max(4, self.size.width - 2 if self.size.width else 16)
         top = Text()
         top.append(f"{self.number} ", style="dim")
@@ -43,7 +48,14 @@ class ServiceCard(Static):
         per_min = rate[-1] if rate else 0
         middle = Text(sparkline(rate, max(1, width - 8)), style="green")
         middle.append(f" {per_min}/m", style="dim")
-        bottom = Text(health, style="dim")
+        bottom = Text()
+        if release is not None:
+            bottom.append(safe(release.version, limit=40), style="bold")
+            new = int(getattr(release, "new_issues", 0) or 0)
+            if new and not getattr(release, "baseline", False):
+                bottom.append(f" +{new} new", style="bold yellow")
+            bottom.append(" · ", style="dim")
+        bottom.append(health, style="dim")
         top.truncate(width)
         middle.truncate(width)
         bottom.truncate(width, overflow="ellipsis")
@@ -67,7 +79,9 @@ class ServiceBar(Horizontal):
         rates: dict[str, list[int]],
         health: str,
         scope: str | None,
+        releases: dict[str, Any] | None = None,
     ) -> None:
+        releases = releases or {}
         for card in self.query(ServiceCard):
             card.set_class(card.service == scope, "-scoped")
-            card.show(stats[card.service], rates[card.service], health)
+            card.show(stats[card.service], rates[card.service], health, releases.get(card.service))
