@@ -86,7 +86,7 @@ async def start_demo(
         traffic = TrafficGenerator(relay_url, rate=rate)
         backend.extra_tasks.append(traffic.start)
         for name, description in SCENARIOS.items():
-            backend.commands[f"Simulate: {description}"] = partial(traffic.trigger, name)
+            backend.commands[f"Simulate: {name} — {description}"] = partial(traffic.trigger, name)
     for line in notes:
         backend.toast(line, "warning")
     return DemoStack(settings, store, sim, relay_server, traffic, backend, notes)

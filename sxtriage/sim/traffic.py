@@ -35,8 +35,9 @@ KEY = "0123456789abcdef0123456789abcdef"
 SCENARIOS: dict[str, str] = {
     "error-spike": "30 errors of one api issue within a second",
     "payment-failures": "10 declined payments in api (fingerprint payment-failed)",
-    "auth-failures": "8 expired-token errors across api and web",
+    "auth-failures": "24 invalid-token errors across api and web",
     "slow-transactions": "6 slow transactions (3-9 s) in api and search",
+    "error-rate": "25 api checkout transactions, 3 of them failing with an error",
     "critical-prod": "a fatal error in api production",
     "new-issue": "an error never seen before, in a random service",
     "regression": "an api issue resolved locally, then seen again in a new release",
@@ -256,9 +257,12 @@ class TrafficGenerator:
         if values:
             values[-1]["type"] = etype or default_type
             values[-1]["value"] = value or default_value
+            event.pop("message", None)  # a recorded message would contradict the error
+            event.pop("logentry", None)
         else:
             event["message"] = value or default_value
         event["level"] = level
+        event.pop("fingerprint", None)  # the recorded one would mark every error a payment
         if fingerprint:
             event["fingerprint"] = fingerprint
         if transaction:
@@ -410,14 +414,21 @@ class TrafficGenerator:
             )
 
     async def _s_auth_failures(self) -> None:
-        for i in range(8):
+        for i in range(24):
             service = "api" if i % 2 == 0 else "web"
-            await self._error(service, etype="AuthError", value="401: JWT expired")
+            await self._error(service, etype="AuthError", value="401: invalid token (JWT expired)")
 
     async def _s_slow_transactions(self) -> None:
         for i in range(6):
             service = "api" if i % 2 == 0 else "search"
             await self._transaction(service, uuid.uuid4().hex, duration=self.rng.uniform(3, 9))
+
+    async def _s_error_rate(self) -> None:
+        for i in range(25):
+            trace_id = uuid.uuid4().hex
+            await self._transaction("api", trace_id, name="POST /checkout")
+            if i % 8 == 0:
+                await self._error("api", trace_id=trace_id, transaction="POST /checkout")
 
     async def _s_critical_prod(self) -> None:
         await self._error(
@@ -455,8 +466,9 @@ class TrafficGenerator:
                 "web",
                 trace_id=trace_id,
                 etype="TypeError",
-                value="Cannot read properties of undefined (reading 'price')",
+                value="Cannot read properties of undefined (reading 'cartTotal')",
                 transaction="GET /checkout",
+                fingerprint=["web-checkout-cart-total"],
             )
             await self._transaction("api", trace_id, name="POST /checkout")
             await self._error(
@@ -467,7 +479,12 @@ class TrafficGenerator:
                 transaction="POST /checkout",
             )
             await self._transaction("search", trace_id, name="GET /search")
-            await self._error("search", trace_id=trace_id, value="price facet missing in index")
+            await self._error(
+                "search",
+                trace_id=trace_id,
+                value="price facet missing in index",
+                fingerprint=["search-price-facet-missing"],
+            )
 
 
 def _raise(cls: type[Exception], text: str) -> None:

@@ -27,6 +27,8 @@ except ImportError:  # pragma: no cover - depends on the build
     AlertsStrip = None  # type: ignore[assignment,misc]
 
 SORTS = list(SortKey)
+RING_AGAIN_AFTER = 300.0
+"""Seconds before the same rule of the same service may ring and toast again."""
 
 
 class FeedScreen(Screen[None]):
@@ -44,6 +46,7 @@ class FeedScreen(Screen[None]):
         self.feed = self.backend.feed
         self._unsubscribe: Any = None
         self._chrome_due = False
+        self._rung: dict[tuple[str, str], float] = {}
 
     def compose(self) -> ComposeResult:
         yield Banner(id="banner")
@@ -107,12 +110,19 @@ class FeedScreen(Screen[None]):
         """Worst first in the strip; a bell and a toast for a new firing that rings."""
         if AlertsStrip is not None:
             self.query_one(AlertsStrip).update_alerts(worst_first(firing))
+        now = self.backend.clock()
+        ring = []
         for change in changes:
-            if getattr(change, "kind", None) == "fired" and getattr(change, "bell", False):
-                self.sx.bell()
-                self.sx.notify(
-                    f"Alert: {change.message}", severity="warning", timeout=6, markup=False
-                )
+            if getattr(change, "kind", None) != "fired" or not getattr(change, "bell", False):
+                continue
+            ident = (change.firing.rule_id, change.firing.service)
+            if now - self._rung.get(ident, float("-inf")) >= RING_AGAIN_AFTER:
+                self._rung[ident] = now
+                ring.append(change.message)
+        if ring:
+            self.sx.bell()
+            more = f" (+{len(ring) - 1} more)" if len(ring) > 1 else ""
+            self.sx.notify(f"Alert: {ring[0]}{more}", severity="warning", timeout=6, markup=False)
 
     def _tick(self) -> None:
         self.backend.tick()
