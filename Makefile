@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint format bench soak interop screenshots clean
+.PHONY: demo test lint format bench soak interop reliability screenshots clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -31,6 +31,10 @@ bench: $(STAMP)
 
 soak: $(STAMP)
 	$(BIN)/python -m pytest -m slow
+
+# The reliability + security suites three times over, to catch flakiness.
+reliability: $(STAMP)
+	for i in 1 2 3; do $(BIN)/python -m pytest tests/reliability tests/security -m "not slow and not interop" || exit 1; done
 
 interop: $(STAMP)
 	$(BIN)/python -m pytest -m interop

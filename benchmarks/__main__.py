@@ -1,4 +1,8 @@
-"""`make bench`: runs every benchmark module in this folder and prints its table."""
+"""`make bench`: runs every benchmark module in this folder and prints its table.
+
+`python -m benchmarks relay ui` runs only those; results are merged into
+benchmarks/results/latest.json (a partial run keeps the other modules' last numbers).
+"""
 
 from __future__ import annotations
 
@@ -18,6 +22,13 @@ def main() -> int:
     if not names:
         print("no benchmarks found in benchmarks/")
         return 1
+    unknown = only - {n.removeprefix("bench_") for n in names} - set(names)
+    if unknown:
+        print(
+            f"unknown benchmark(s): {', '.join(sorted(unknown))}; "
+            f"choose from {', '.join(n.removeprefix('bench_') for n in names)}"
+        )
+        return 2
     for name in names:
         if only and name.removeprefix("bench_") not in only and name not in only:
             continue
@@ -26,6 +37,11 @@ def main() -> int:
         results[name] = mod.run()
     out = HERE / "results" / "latest.json"
     out.parent.mkdir(exist_ok=True)
+    try:
+        previous = json.loads(out.read_text()) if out.exists() else {}
+    except ValueError:
+        previous = {}
+    results = {**previous, **results} if isinstance(previous, dict) else results
     out.write_text(json.dumps(results, indent=2, default=str))
     print(f"\nwrote {out}")
     return 0

@@ -13,6 +13,7 @@ import re
 import tomllib
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import platformdirs
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
@@ -142,6 +143,14 @@ class Settings(BaseSettings):
             return v
         if not re.match(r"^https?://[^\s/]+", v):
             raise ValueError(f"{v!r} is not an http(s) URL")
+        try:
+            parsed = urlsplit(v)
+            _ = parsed.port  # raises on a malformed port
+            host = parsed.hostname
+        except ValueError:
+            host = None
+        if not host:
+            raise ValueError(f"{v!r} is not a valid URL (check the host and port)")
         return v.rstrip("/")
 
     @field_validator("services")

@@ -60,7 +60,7 @@ def run_checks(s: Settings, *, timeout: float = 3.0) -> Iterator[Check]:
                     404: f"no org {s.sentry_org!r} visible to this token; check SENTRY_ORG",
                 }.get(resp.status_code, "check the Sentry status page")
                 yield Check("org access", ok, f"HTTP {resp.status_code}", fix)
-    except httpx.HTTPError as exc:
+    except (httpx.HTTPError, httpx.InvalidURL) as exc:
         if not reachable:
             yield Check(
                 "sentry url",

@@ -136,6 +136,14 @@ def test_bad_env_value_names_env() -> None:
     assert str(info.value).startswith("env: sentry_url")
 
 
+@pytest.mark.parametrize("url", ["http://[::1", "http://host:99999", "http://:80"])
+def test_malformed_url_is_a_config_error_not_a_traceback(url: str) -> None:
+    result = CliRunner().invoke(main, ["doctor"], env={"SENTRY_URL": url})
+    assert result.exit_code == 2
+    assert "Traceback" not in result.output
+    assert "env: sentry_url" in result.output
+
+
 def test_missing_explicit_config_file(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["--config", str(tmp_path / "nope.toml"), "config", "show"])
     assert result.exit_code == 2
