@@ -156,6 +156,11 @@ async def start_ticket_flow(app: Any, issue: Issue, notify: Callable[..., None])
                 notify(f"GitHub issue not created: {exc}", severity="error", markup=False)
                 return
             url = created.url
+        current = backend.feed.get(issue.key)
+        known = {issue.linked_ticket, backend.triage.linked_tickets.get(issue.key)}
+        if url in known or (current is not None and current.linked_ticket == url):
+            notify(f"{issue.short_id} is already linked to {url}", markup=False)
+            return  # linking again would post the same note to Sentry twice
         await backend.triage.link_ticket(issue, url)
         notify(f"{issue.short_id} linked to {url} (press O to open)", markup=False)
 
