@@ -461,7 +461,6 @@ class TrafficGenerator:
         self.release["web"] = "web@2.3.0"
         for _ in range(3):
             trace_id = uuid.uuid4().hex
-            await self._transaction("web", trace_id, name="GET /checkout")
             await self._error(
                 "web",
                 trace_id=trace_id,

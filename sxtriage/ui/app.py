@@ -144,11 +144,17 @@ class SxTriageApp(TriageKeysMixin, App[int]):
                 f"{issue.short_id} shares no trace with another service's issue.", markup=False
             )
             return
+        while self.screen is not feed and len(self.screen_stack) > 2:
+            self.pop_screen()
+        # Show exactly the incident (whatever the filter hid), then mark all of it.
+        if self.backend.feed.query.text:
+            self.backend.feed.set_filter("")
+        if self.backend.feed.scope is not None:
+            self.backend.feed.set_scope(None)
+        feed.show_alert_issues(group, f"incident {issue.short_id}")
         lst = feed.issue_list
         lst.marks.update(group)
         lst.refresh()
-        while self.screen is not feed and len(self.screen_stack) > 2:
-            self.pop_screen()
         names = ", ".join(self.backend.feed.get(k).short_id for k in group)  # type: ignore[union-attr]
         self.notify(
             f"Marked {len(group)} related issues ({names}); A assigns them all to you.",

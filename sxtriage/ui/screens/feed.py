@@ -172,7 +172,7 @@ class FeedScreen(Screen[None]):
     def _query_text(self) -> str:
         text = self.feed.query.text
         if self.feed.pinned is not None:
-            pin = f"alert:{self.feed.pin_label} (! shows all)"
+            pin = f"{self.feed.pin_label} (! shows all)"
             return f"{pin} {text}" if text else pin
         return text
 
@@ -197,6 +197,7 @@ class FeedScreen(Screen[None]):
             self.sx.notify("No alert is firing.", timeout=2)
 
     def show_alert_issues(self, keys: list[IssueKey] | None, label: str = "") -> None:
+        """Show only `keys` (an alert's issues, an incident); None shows everything."""
         if keys is None:
             self.feed.set_pinned(None)
         else:
@@ -243,7 +244,7 @@ class FeedScreen(Screen[None]):
         if not event.keys:
             self.sx.notify(f"{firing.service} · {firing.rule_name}: no issue to show", timeout=3)
             return
-        self.show_alert_issues(event.keys, f"{firing.service}/{firing.rule_id}")
+        self.show_alert_issues(event.keys, f"alert:{firing.service}/{firing.rule_id}")
 
     @on(IssueList.CursorMoved)
     def _moved(self, event: IssueList.CursorMoved) -> None:

@@ -34,7 +34,7 @@ class IssueScreen(Screen[None]):
     IssueScreen #overview-text { padding: 0 1; }
     IssueScreen #related { width: 44; display: none; }
     IssueScreen #related.-show { display: block; }
-    IssueScreen TabbedContent { height: 1fr; }
+    IssueScreen TabbedContent { height: 1fr; width: 1fr; }
     IssueScreen TabPane { padding: 0; }
     """
 
@@ -141,13 +141,12 @@ class IssueScreen(Screen[None]):
         shown = issue.model_copy(update=fill) if fill else issue
         text = detail.overview(shown, event, self.sx.now())
         suspect = self.backend.suspect_release(issue)
-        if suspect:
-            note = Text("\n")
-            note.append("Suspect release ", style="bold")
-            note.append(f"new in {safe(suspect, limit=80)}", style="bold yellow")
-            note.append(" — first seen right after this release appeared", style="dim")
-            text.append_text(note)
-        return text
+        if not suspect:
+            return text
+        note = Text()
+        note.append(f"⚑ new in {safe(suspect, limit=80)}", style="bold yellow")
+        note.append(" — first seen right after this release appeared (suspect release)\n\n")
+        return note + text
 
     def render_stack(self) -> None:
         lines = detail.stack_lines(self.event, full=self.full_frames)
