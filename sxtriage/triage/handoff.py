@@ -12,6 +12,7 @@ import re
 import sys
 import time
 from collections import Counter, defaultdict
+from contextvars import ContextVar
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -47,9 +48,17 @@ def parse_since(text: str) -> timedelta:
     return timedelta(seconds=float(m.group(1)) * _UNITS[m.group(2).lower()])
 
 
+_SECRETS: ContextVar[tuple[str, ...]] = ContextVar("handoff_secrets", default=())
+"""Token values to blank out of every field, before it is cut or escaped."""
+
+
 def md(text: object, limit: int = 120) -> str:
-    """Untrusted text as plain Markdown: one line, no markup, no control characters."""
-    one = " ".join(re.sub(r"[\x00-\x1f\x7f-\x9f]", " ", str(text or "")).split())[:limit]
+    """Untrusted text as plain Markdown: one line, no markup, no control characters,
+    no token (redacted on the raw text, so escaping or truncation cannot hide one)."""
+    raw = str(text or "")
+    for secret in _SECRETS.get():
+        raw = raw.replace(secret, "[redacted]")
+    one = " ".join(re.sub(r"[\x00-\x1f\x7f-\x9f]", " ", raw).split())[:limit]
     return _MD.sub(r"\\\1", one)
 
 
@@ -182,16 +191,23 @@ def build_report(store: Store, *, since: timedelta, now: float | None = None) ->
     return "\n".join(out)
 
 
-def _redact_tokens(text: str, settings: Settings) -> str:
-    for secret in (settings.sentry_token, settings.github_token):
-        value = secret.get_secret_value() if secret else ""
-        if len(value) >= 4:
-            text = text.replace(value, "[redacted]")
-    return text
+def _token_values(settings: Settings) -> tuple[str, ...]:
+    values = (
+        s.get_secret_value() if s else "" for s in (settings.sentry_token, settings.github_token)
+    )
+    return tuple(v for v in values if len(v) >= 4)
 
 
 def render(settings: Settings, store: Store, since: str = "8h") -> str:
-    return _redact_tokens(build_report(store, since=parse_since(since)), settings)
+    secrets = _token_values(settings)
+    reset = _SECRETS.set(secrets)
+    try:
+        text = build_report(store, since=parse_since(since))
+    finally:
+        _SECRETS.reset(reset)
+    for value in secrets:  # anything not built through md(), e.g. a URL
+        text = text.replace(value, "[redacted]").replace(_MD.sub(r"\\\1", value), "[redacted]")
+    return text
 
 
 def write_handoff(settings: Settings, store: Store, since: str = "8h") -> Path:
