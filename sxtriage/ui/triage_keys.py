@@ -46,8 +46,9 @@ class TriageKeysMixin:
 
     def _on_mount(self) -> None:
         """Offer the triage commands that have no registry key in the palette."""
-        commands = getattr(getattr(self, "backend", None), "commands", None)
-        if isinstance(commands, dict):
+        backend = getattr(self, "backend", None)
+        commands = getattr(backend, "commands", None)
+        if getattr(backend, "triage", None) is not None and isinstance(commands, dict):
             for title, factory in triage_commands(self).items():
                 commands.setdefault(title, factory)
 
