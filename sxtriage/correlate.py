@@ -128,6 +128,8 @@ class Correlator:
         self._info: dict[IssueKey, _IssueInfo] = {}
         self._cross: dict[IssueKey, int] = {}
         self._counted: set[IssueKey] = set()
+        self._waiting: dict[tuple[str, str], dict[IssueKey, Issue]] = {}
+        """Issues whose first release has not been seen on an event yet."""
 
     # --- inputs ------------------------------------------------------------------------
     def observe_event(
@@ -141,6 +143,7 @@ class Correlator:
             else (event.received.timestamp() if event.received is not None else self._clock())
         )
         self.releases.observe(service, event.release, t)
+        self._release_seen(service, event.release)
         if issue_key is not None and issue_key not in self._info:
             self._info[issue_key] = _IssueInfo(service, title=event.title)
         trace_id = event_trace_id(event)
@@ -167,7 +170,9 @@ class Correlator:
         )
         for n, (service, issue_id, received, trace_id, release) in enumerate(rows, start=1):
             service = str(service or "unknown")
-            self.releases.observe(service, release if isinstance(release, str) else None, received)
+            version = release if isinstance(release, str) else None
+            self.releases.observe(service, version, received)
+            self._release_seen(service, version)
             tid = normalize_trace_id(trace_id)
             if issue_id and tid is not None:
                 key = (Source.RELAY, str(issue_id))
@@ -211,11 +216,22 @@ class Correlator:
             self._info[issue.key] = _IssueInfo(issue.service, issue.short_id, issue.title)
         else:
             info.service, info.short_id, info.title = issue.service, issue.short_id, issue.title
-        if issue.key not in self._counted:
-            self._counted.add(issue.key)
-            release = self._suspect(issue)
-            if release is not None:
-                release.new_issues += 1
+        if issue.key in self._counted:
+            return
+        if issue.first_release and self.releases.get(issue.service, issue.first_release) is None:
+            # The issue arrived before any event of its release: count it when one does.
+            self._waiting.setdefault((issue.service, issue.first_release), {})[issue.key] = issue
+            return
+        self._counted.add(issue.key)
+        release = self._suspect(issue)
+        if release is not None:
+            release.new_issues += 1
+
+    def _release_seen(self, service: str, version: str | None) -> None:
+        if self._waiting and version:
+            waiting = self._waiting.pop((service, version), None)
+            for issue in (waiting or {}).values():
+                self.observe_issue(issue)
 
     def observe_delta(self, delta: IssueDelta) -> None:
         for issue in delta.upserts:

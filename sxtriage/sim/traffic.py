@@ -35,8 +35,8 @@ KEY = "0123456789abcdef0123456789abcdef"
 SCENARIOS: dict[str, str] = {
     "error-spike": "30 errors of one api issue within a second",
     "payment-failures": "10 declined payments in api (fingerprint payment-failed)",
-    "auth-failures": "24 invalid-token errors across api and web",
-    "slow-transactions": "6 slow transactions (3-9 s) in api and search",
+    "auth-failures": "44 invalid-token errors, 22 each in api and web (a spike is > 20)",
+    "slow-transactions": "12 slow transactions (3-9 s) in api and search",
     "error-rate": "25 api checkout transactions, 3 of them failing with an error",
     "critical-prod": "a fatal error in api production",
     "new-issue": "an error never seen before, in a random service",
@@ -414,12 +414,12 @@ class TrafficGenerator:
             )
 
     async def _s_auth_failures(self) -> None:
-        for i in range(24):
+        for i in range(44):
             service = "api" if i % 2 == 0 else "web"
             await self._error(service, etype="AuthError", value="401: invalid token (JWT expired)")
 
     async def _s_slow_transactions(self) -> None:
-        for i in range(6):
+        for i in range(12):  # six each: p95 needs five samples
             service = "api" if i % 2 == 0 else "search"
             await self._transaction(service, uuid.uuid4().hex, duration=self.rng.uniform(3, 9))
 
