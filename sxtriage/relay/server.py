@@ -25,8 +25,10 @@ from sxtriage.config import ConfigError, LoadedSettings, Settings
 from sxtriage.relay import local
 from sxtriage.relay.envelope import Envelope, EnvelopeError, envelope_from_store, parse_envelope
 from sxtriage.relay.forward import Forwarder
+from sxtriage.relay.gc_tuning import quiet_gc
 from sxtriage.relay.ingest import IngestError, Pipeline
 from sxtriage.relay.limits import BodyError, LimitError, Limits, decompress
+from sxtriage.relay.loop_thread import LoopThread
 from sxtriage.relay.stream import Broadcaster
 from sxtriage.store import Store
 
@@ -93,8 +95,14 @@ class RelayServer:
         *,
         workers: int = 2,
         forward: Mapping[str, str] | None = None,
+        own_thread: bool = True,
+        tune_gc: bool = True,
     ) -> None:
         self.settings = settings
+        self._thread = LoopThread() if own_thread else None
+        """Serve on a private loop (default), so an embedding UI never delays ingest."""
+        self._tune_gc = tune_gc
+        """Apply `gc_tuning.quiet_gc()` (once per process) when the relay starts."""
         self._own_store = store is None
         self.store = store if store is not None else Store(settings.db_path)
         self.limits = Limits.from_settings(settings)
@@ -129,6 +137,28 @@ class RelayServer:
         return app
 
     async def start(self, host: str | None = None, port: int | None = None) -> str:
+        """Listen; returns the base URL.  Awaitable from the embedding program's loop."""
+        if self._tune_gc:
+            quiet_gc()
+        if self._thread is None:
+            return await self._start(host, port)
+        self._thread.start()
+        try:
+            return await self._thread.run(self._start(host, port))
+        except BaseException:
+            await self._thread.close()
+            raise
+
+    async def stop(self) -> None:
+        if self._thread is None or not self._thread.running:
+            await self._stop()
+            return
+        try:
+            await self._thread.run(self._stop())
+        finally:
+            await self._thread.close()
+
+    async def _start(self, host: str | None, port: int | None) -> str:
         host = host if host is not None else self.settings.relay_host
         port = port if port is not None else self.settings.relay_port
         if not is_loopback(host) and not self.settings.relay_keys:
@@ -153,7 +183,7 @@ class RelayServer:
         self.url = f"http://{self.host}:{self.port}"
         return self.url
 
-    async def stop(self) -> None:
+    async def _stop(self) -> None:
         self.broadcaster.close()
         if self._runner is not None:
             await self._runner.cleanup()
@@ -322,7 +352,7 @@ def run_cli(loaded: LoadedSettings) -> int:
 
 
 async def _serve(settings: Settings) -> int:
-    server = RelayServer(settings, workers=max(1, (os.cpu_count() or 2)))
+    server = RelayServer(settings, workers=max(1, (os.cpu_count() or 2)), own_thread=False)
     url = await server.start()
     print(f"relay listening on {url} · DSN {server.dsn(1)} · db {server.store.path}", flush=True)
     stop = asyncio.Event()
