@@ -132,7 +132,8 @@ async def test_bad_release_is_one_incident_across_services(demo: DemoStack) -> N
 
         def checkout() -> Any:
             for issue in feed.issues.values():
-                if "cartTotal" in issue.title and len(backend.related(issue.key)) >= 2:
+                shared = [r.shared_traces for r in backend.related(issue.key)]
+                if "cartTotal" in issue.title and shared == [3, 3]:  # all three traces in
                     return issue
             return None
 
