@@ -9,12 +9,13 @@ import sys
 import tempfile
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 from textual.pilot import Pilot
 
-from sxtriage.models import IssueDelta, Source, Status
+from sxtriage.models import Event, IssueDelta, Source, Status
 from tests.fixtures_ui import NOW, build_app, make_issue, make_issues
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -94,6 +95,79 @@ async def _hostile(pilot: Pilot[Any]) -> None:
     await _settle(pilot)
 
 
+def _incident_data(app: Any) -> None:
+    """web@2.3.0 breaks checkout through api into search (three shared traces), api errors
+    per minute over the threshold: the alerts strip, ⇄ markers, "new in", the releases."""
+    backend = app.backend
+    base = dict(last_seen=NOW, first_seen=NOW - timedelta(minutes=9), status=Status.UNRESOLVED)
+    web = make_issue(
+        900,
+        service="web",
+        short_id="WEB-LOCAL-1F",
+        title="TypeError: Cannot read properties of undefined (reading 'cartTotal')",
+        culprit="CheckoutPage in handlePay",
+        release="web@2.3.0",
+        first_release="web@2.3.0",
+        **base,
+    )
+    api = make_issue(
+        901,
+        service="api",
+        short_id="API-LOCAL-2C",
+        first_release="api@1.4.2",
+        title="ValidationError: cart total is NaN",
+        culprit="POST /checkout",
+        **base,
+    )
+    search = make_issue(
+        902,
+        service="search",
+        short_id="SEARCH-LOCAL-7",
+        title=("*main.IndexError: price facet missing in index"),
+        culprit="GET /search",
+        first_release="search@0.11.0",
+        **base,
+    )
+
+    def event(issue: Any, n: int, at: Any, release: str, trace: str | None) -> Event:
+        return Event(
+            event_id=f"{n:032x}",
+            issue_id=issue.id if issue else None,
+            service=issue.service if issue else "web",
+            timestamp=at,
+            received=at,
+            title=issue.title if issue else "",
+            trace_id=trace,
+            release=release,
+            environment="production",
+        )
+
+    backend.on_event(event(None, 1, NOW - timedelta(hours=2), "web@2.2.9", None))
+    backend.on_delta(IssueDelta(source=Source.SENTRY, upserts=[web, api, search]))
+    for n in range(3):
+        at = NOW - timedelta(minutes=9) + timedelta(seconds=n)
+        trace = f"{n + 0xAB:032x}"
+        for m, issue in enumerate((web, api, search)):
+            release = issue.release or (issue.first_release or "")
+            backend.on_event(event(issue, 10 + n * 3 + m, at, release, trace))
+    for n in range(12):
+        at = NOW - timedelta(seconds=40 - n)
+        backend.on_event(event(api, 100 + n, at, "api@1.4.2", None))
+    backend.tick()
+
+
+async def _incident(pilot: Pilot[Any]) -> None:
+    _incident_data(pilot.app)
+    await _settle(pilot)
+
+
+async def _incident_issue(pilot: Pilot[Any]) -> None:
+    app: Any = pilot.app
+    _incident_data(app)
+    app.open_issue((Source.SENTRY, "1900"))
+    await _settle(pilot)
+
+
 @dataclass(frozen=True)
 class Scene:
     name: str
@@ -122,6 +196,8 @@ SCENES: tuple[Scene, ...] = (
     Scene("theme-light", theme="sxtriage-light"),
     Scene("theme-high-contrast", theme="sxtriage-high-contrast"),
     Scene("theme-dark-issue", (120, 36), _open_issue(1), theme="sxtriage-dark"),
+    Scene("feed-incident", (160, 36), _incident),
+    Scene("issue-related", (160, 36), _incident_issue),
 )
 
 
