@@ -45,7 +45,8 @@ class RelatedPanel(Vertical):
     DEFAULT_CSS = """
     RelatedPanel { height: 1fr; border-left: vkey $panel-lighten-2; }
     RelatedPanel > #related-title { height: 1; padding: 0 1; background: $panel; text-style: bold; }
-    RelatedPanel > #related-list { height: 1fr; border: none; padding: 0; }
+    RelatedPanel > #related-list { height: 1fr; border: none; padding: 0;
+                                   text-wrap: nowrap; text-overflow: ellipsis; }
     RelatedPanel > #related-empty { padding: 0 1; color: $text-muted; }
     """
 
