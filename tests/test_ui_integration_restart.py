@@ -20,7 +20,7 @@ from tests.test_ui_integration import simulate, until
 TICKET = "https://github.com/scenextras/api/issues/77"
 
 
-async def test_linked_ticket_survives_a_restart_and_later_polls(tmp_path: Path) -> None:
+async def test_tickets_and_trace_index_survive_a_restart(tmp_path: Path) -> None:
     settings = Settings(data_dir=tmp_path, poll_interval=1.0)
     first = await start_demo(settings, rate=0.0, relay_port=0, sim_live=False)
     try:
@@ -32,6 +32,20 @@ async def test_linked_ticket_survives_a_restart_and_later_polls(tmp_path: Path) 
             assert issue is not None and not issue.linked_ticket
             await first.backend.triage.link_ticket(issue, TICKET)
             await until(lambda: not first.backend.triage.pending, pilot)
+            await simulate(app, "bad-release")
+            corr = first.backend.correlator
+            web = await until(
+                lambda: next(
+                    (
+                        k
+                        for k, i in feed.issues.items()
+                        if "cartTotal" in i.title and corr.related(k)
+                    ),
+                    None,
+                ),
+                pilot,
+            )
+            await until(lambda: len(corr.related(web)) == 2, pilot)
             await pilot.press("q")
     finally:
         await first.stop()
@@ -42,8 +56,14 @@ async def test_linked_ticket_survives_a_restart_and_later_polls(tmp_path: Path) 
         feed = second.backend.feed
         assert feed.get(issue.key) is not None  # from the cache, before any poll
         assert not feed.get(issue.key).linked_ticket  # type: ignore[union-attr]
-        app = SxTriageApp(second.backend)
+        corr = second.backend.correlator
+        assert not corr.related(web)
+        app = SxTriageApp(second.backend, start_backend=False)
         async with app.run_test(size=(160, 40)) as pilot:
+            await second.backend.start()
+            # before the relay stream delivers anything: the trace index was rebuilt from
+            # the relay's stored events
+            assert len(corr.related(web)) == 2 and corr.is_multi_service(web)
             await until(lambda: feed.get(issue.key).linked_ticket == TICKET, pilot)  # type: ignore[union-attr]
             polls = second.backend.poller.polls
             await until(lambda: second.backend.poller.polls >= polls + 2, pilot)
