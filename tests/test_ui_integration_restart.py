@@ -167,3 +167,33 @@ async def test_overview_fills_releases_from_the_event(tmp_path: Path) -> None:
     finally:
         await stack.stop()
         stack.store.close()
+
+
+async def test_alerts_strip_lines_never_wrap_on_a_narrow_terminal(ui_app) -> None:  # type: ignore[no-untyped-def]
+    from sxtriage.models import Event
+    from sxtriage.ui.widgets.alerts_strip import AlertsStrip
+
+    issues = [make_issue(n, service=s) for n, s in enumerate(("api", "web", "search"))]
+    app = ui_app(issues)
+    async with app.run_test(size=(80, 24)) as pilot:
+        for n in range(33):
+            issue = issues[n % 3]
+            app.backend.on_event(
+                Event(
+                    event_id=f"{n:032x}",
+                    issue_id=issue.id,
+                    service=issue.service,
+                    timestamp=NOW,
+                    received=NOW,
+                    title=issue.title,
+                    environment="production",
+                )
+            )
+        await pilot.pause()
+        strip = app.screen.query_one(AlertsStrip)
+        assert strip.hidden >= 1 and len(strip.firing) == 2
+        assert strip.size.height == 2  # two alerts, one line each, "+N more" beside them
+        options = strip.query_one("#alerts-list")
+        assert [options.render_line(y).text[:2] for y in (0, 1)] == ["▲ ", "▲ "]
+        assert options.render_line(0).text.rstrip().endswith("…")
+        assert str(strip.query_one("#alerts-more").render()) == f"+{strip.hidden} more"

@@ -75,7 +75,8 @@ class AlertsStrip(Horizontal):
     DEFAULT_CSS = """
     AlertsStrip { height: auto; max-height: 2; background: $error 15%; }
     AlertsStrip > OptionList { width: 1fr; height: auto; max-height: 2; border: none;
-                               padding: 0; background: transparent; }
+                               padding: 0; background: transparent;
+                               text-wrap: nowrap; text-overflow: ellipsis; }
     AlertsStrip > #alerts-more { width: auto; height: 1; padding: 0 1; color: $warning;
                                  text-style: bold; }
     """
