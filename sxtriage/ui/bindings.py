@@ -165,6 +165,9 @@ REGISTRY: tuple[KeySpec, ...] = (
         "Triage",
         False,
     ),
+    KeySpec(
+        "retry_failed", "ctrl+r", "retry_failed", "Retry failed action", "app", "Triage", False
+    ),
     KeySpec("undo", "z", "undo", "Undo last action", "app", "Triage", False),
     # --- app ------------------------------------------
     KeySpec("help", "question_mark", "help", "Help", "app", "App", display="?"),
@@ -179,6 +182,7 @@ REGISTRY: tuple[KeySpec, ...] = (
         palette=False,
         display=":",
     ),
+    KeySpec("handoff", "H", "handoff", "Write handoff report", "app", "App", False),
     KeySpec("quit", "q", "request_quit", "Quit", "app", "App"),
     KeySpec(
         "force_quit",
