@@ -153,7 +153,7 @@ class SxTriageApp(TriageKeysMixin, App[int]):
             self.backend.feed.set_scope(None)
         feed.show_alert_issues(group, f"incident {issue.short_id}")
         lst = feed.issue_list
-        lst.marks.update(group)
+        lst.marks.update(self.backend.feed.order)  # the incident, as shown (linked issues too)
         lst.refresh()
         names = ", ".join(self.backend.feed.get(k).short_id for k in group)  # type: ignore[union-attr]
         self.notify(
