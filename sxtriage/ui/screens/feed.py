@@ -128,6 +128,11 @@ class FeedScreen(Screen[None]):
         self.backend.tick()
         self.issue_list.expire_flash()
         self.refresh_chrome()
+        alerts = self.backend.alerts
+        if AlertsStrip is not None and alerts is not None:
+            strip = self.query_one(AlertsStrip)
+            if strip.firing:  # values and issue counts move while a rule keeps firing
+                strip.update_alerts(worst_first(alerts.firing))
 
     def refresh_chrome(self) -> None:
         now = self.sx.now()
