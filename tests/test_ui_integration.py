@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Callable
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +21,7 @@ import pytest
 from sxtriage.config import Settings
 from sxtriage.demo import DemoStack, start_demo
 from sxtriage.models import Source
+from sxtriage.triage.handoff import build_report
 from sxtriage.ui.app import SxTriageApp
 from sxtriage.ui.screens.feed import FeedScreen
 from sxtriage.ui.screens.issue import IssueScreen
@@ -107,6 +109,9 @@ async def test_every_alert_rule_fires_from_a_scenario(demo: DemoStack) -> None:
         )
         details = [json.loads(r[0]) for r in rows]
         assert any(d["change"] == "fired" and d["rule"] == "critical" for d in details)
+        report = await asyncio.to_thread(build_report, demo.store, since=timedelta(hours=1))
+        alerts_part = report.split("Alerts fired", 1)[1]
+        assert "api · critical error in production" in alerts_part
         # `!` shows only the issues of the top alert; `!` again shows everything
         top = strip.firing[0]
         await pilot.press("exclamation_mark")
