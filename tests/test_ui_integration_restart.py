@@ -197,3 +197,25 @@ async def test_alerts_strip_lines_never_wrap_on_a_narrow_terminal(ui_app) -> Non
         assert [options.render_line(y).text[:2] for y in (0, 1)] == ["▲ ", "▲ "]
         assert options.render_line(0).text.rstrip().endswith("…")
         assert str(strip.query_one("#alerts-more").render()) == f"+{strip.hidden} more"
+
+
+async def test_alerts_fired_just_before_stop_reach_the_audit_log(ui_app) -> None:  # type: ignore[no-untyped-def]
+    from sxtriage.models import Event
+
+    api = make_issue(1, service="api")
+    backend = ui_app([api]).backend
+    for n in range(11):
+        backend.on_event(
+            Event(
+                event_id=f"{n:032x}",
+                issue_id=api.id,
+                service="api",
+                timestamp=NOW,
+                received=NOW,
+                title=api.title,
+                environment="production",
+            )
+        )
+    await backend.stop()  # at once: the write was only scheduled
+    rows = backend.store.query_sync("SELECT target FROM audit WHERE kind = 'alert'")
+    assert "api:errors-per-minute" in {r[0] for r in rows}

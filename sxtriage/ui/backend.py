@@ -65,6 +65,7 @@ class Backend:
         self.alerts, self.alert_errors = _make_alerts(settings, clock)
         self.paused = False
         self._audit_backlog: list[tuple[str, tuple[object, ...]]] = []
+        self._writes: set[asyncio.Task[None]] = set()
         self.triage = self._make_triage()
         if self.triage is not None:
             self.feed.is_pending = lambda key: key in self.triage.pending
@@ -167,6 +168,8 @@ class Backend:
             self.toast(f"A background source stopped: {exc}", "error")
 
     async def stop(self) -> None:
+        if self._writes:  # alerts already fired/cleared still reach the audit log
+            await asyncio.wait(list(self._writes), timeout=2.0)
         tasks = list(self._tasks)
         for task in tasks:
             task.cancel()
@@ -221,19 +224,21 @@ class Backend:
             return
         ops = [c.audit_op() for c in changes if hasattr(c, "audit_op")]
         if ops:
-            self._spawn_soon(ops)
+            self._audit(ops)
         firing = list(getattr(self.alerts, "firing", []))
         for listener in list(self.alert_listeners):
             listener(firing, changes)
 
-    def _spawn_soon(self, ops: list[tuple[str, tuple[object, ...]]]) -> None:
+    def _audit(self, ops: list[tuple[str, tuple[object, ...]]]) -> None:
         self._audit_backlog.extend(ops)
         try:
             asyncio.get_running_loop()
         except RuntimeError:  # outside the event loop: written with the next change
             return
         ops, self._audit_backlog = self._audit_backlog, []
-        self._spawn(self._write(ops))
+        task = asyncio.create_task(self._write(ops))
+        self._writes.add(task)
+        task.add_done_callback(self._writes.discard)
 
     async def _write(self, ops: list[tuple[str, tuple[object, ...]]]) -> None:
         try:
