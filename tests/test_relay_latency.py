@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gc
 import json
 import socket
@@ -10,6 +11,7 @@ import threading
 import time
 import uuid
 import weakref
+from pathlib import Path
 
 import httpx
 import pytest
@@ -18,6 +20,7 @@ from sxtriage.config import Settings
 from sxtriage.relay.gc_tuning import YOUNG_THRESHOLD, quiet_gc
 from sxtriage.relay.loop_thread import LoopThread
 from sxtriage.relay.server import RelayServer
+from sxtriage.store import Store
 
 
 def _envelope(eid: str) -> bytes:
@@ -170,3 +173,29 @@ async def test_relay_start_quiets_the_gc_once(relay: RelayServer) -> None:
 
 class _Node:
     me: object = None
+
+
+async def test_stop_under_load_leaves_a_shared_store_writable(tmp_path: Path) -> None:
+    """Stopping the threaded relay mid-ingest must not break the store the app shares."""
+    store = Store(tmp_path / "shared.db")
+    server = RelayServer(Settings(data_dir=tmp_path), store, workers=0)
+    await server.start(port=0)
+    try:
+        async with httpx.AsyncClient(timeout=10) as client:
+
+            async def post() -> None:
+                with contextlib.suppress(httpx.HTTPError):
+                    await client.post(
+                        f"{server.url}/api/1/envelope/?sentry_key=k",
+                        content=_envelope(uuid.uuid4().hex),
+                    )
+
+            posts = [asyncio.create_task(post()) for _ in range(200)]
+            while server.stats["accepted"] < 20:
+                await asyncio.sleep(0.001)
+            await server.stop()
+            await asyncio.gather(*posts)
+        await store.write("INSERT INTO kv(key, value) VALUES ('after', 'stop')")
+        assert store.get_kv("after") == "stop"
+    finally:
+        store.close()

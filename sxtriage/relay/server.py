@@ -30,7 +30,7 @@ from sxtriage.relay.ingest import IngestError, Pipeline
 from sxtriage.relay.limits import BodyError, LimitError, Limits, decompress
 from sxtriage.relay.loop_thread import LoopThread
 from sxtriage.relay.stream import Broadcaster
-from sxtriage.store import Store
+from sxtriage.store import Store, StoreError
 
 CORS = {
     "Access-Control-Allow-Origin": "*",
@@ -191,6 +191,11 @@ class RelayServer:
         await self.pipeline.stop()
         if self.forwarder is not None:
             await self.forwarder.close()
+        if self._thread is not None:
+            # The store answers on this loop: let commits already queued by the stopped
+            # pipeline finish before the loop goes away (the writer is FIFO).
+            with contextlib.suppress(StoreError):
+                await self.store.transact(lambda conn: None)
         if self._own_store:
             self.store.close()
 
