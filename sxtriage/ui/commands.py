@@ -18,6 +18,18 @@ from sxtriage.ui.bindings import REGISTRY, effective_keys, key_label
 Command = tuple[str, Callable[[], Any], str]
 
 
+def _triage_commands(app: Any) -> dict[str, Callable[[], Any]]:
+    """The triage part's palette commands that have no key in the registry."""
+    try:
+        from sxtriage.ui.triage_keys import triage_commands
+    except ImportError:  # pragma: no cover - depends on the build
+        return {}
+    try:
+        return dict(triage_commands(app))
+    except Exception:
+        return {}
+
+
 class SxCommands(Provider):
     def _commands(self) -> list[Command]:
         app: Any = self.app
@@ -48,6 +60,8 @@ class SxCommands(Provider):
                 out.append((f"Scope: {svc}", partial(screen.action_scope, n), f"key: {n}"))
         for title, factory in app.backend.commands.items():
             out.append((title, partial(app.run_command, factory), "demo"))
+        for title, factory in _triage_commands(app).items():
+            out.append((title, partial(app.run_command, factory), "triage"))
         return out
 
     async def discover(self) -> Hits:
