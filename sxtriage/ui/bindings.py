@@ -271,3 +271,13 @@ def help_rows(keymap: dict[str, str], scopes: Iterable[Scope]) -> list[tuple[str
         for s in REGISTRY
         if s.scope in wanted
     ]
+
+
+def keys_markdown() -> str:
+    """The default keys as a Markdown table (README's "Keys" section is this, verbatim)."""
+    lines = ["| keys | action | id | where |", "|---|---|---|---|"]
+    for group, keys, description, key_id in help_rows({}, ("list", "feed", "issue", "app")):
+        where = BY_ID[key_id].scope
+        shown = keys.replace("|", "\\|")
+        lines.append(f"| `{shown}` | {description} ({group}) | `{key_id}` | {where} |")
+    return "\n".join(lines)
