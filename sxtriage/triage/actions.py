@@ -176,13 +176,24 @@ class TriageEngine(PeopleMixin):
 
     async def link_ticket(self, issue: Issue, url: str) -> None:
         """Show the ticket on the issue, store it, and post it to Sentry as a note."""
+        await self.link_tickets([issue], url)
+
+    async def link_tickets(self, issues: list[Issue], url: str) -> None:
+        """One ticket for several issues (an incident), as one action: shown on and
+        stored for every issue, one note per Sentry issue; relay issues store the link."""
         import uuid
 
+        if not issues:
+            return
         action = Action(
-            id=uuid.uuid4().hex, kind=ActionKind.LINK_TICKET, issues=[issue.key], text=url
+            id=uuid.uuid4().hex,
+            kind=ActionKind.LINK_TICKET,
+            issues=[i.key for i in issues],
+            text=url,
         )
-        self.linked_tickets[issue.key] = url
-        await self.submit(action, [issue])
+        for issue in issues:
+            self.linked_tickets[issue.key] = url
+        await self.submit(action, issues)
 
     # --- undo / retry ---------------------------------------------------------------------
     async def undo(self) -> Action | None:

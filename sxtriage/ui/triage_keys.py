@@ -189,8 +189,15 @@ class TriageKeysMixin:
 
     # --- GitHub ---------------------------------------------------------------------------
     def action_create_ticket(self) -> None:
+        """One GitHub issue for the current issue, or for all marked issues (an incident)."""
         engine = self._engine()
         if engine is None:
+            return
+        marked = list(self.selected_issues() or [])
+        if len(marked) > 1:
+            from sxtriage.ui.modals.ticket import start_incident_flow
+
+            self._spawn(start_incident_flow(self, marked, self.notify))
             return
         issue = self.current_issue()
         if issue is None:
