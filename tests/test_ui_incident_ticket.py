@@ -162,3 +162,20 @@ async def test_incident_links_an_open_ticket_of_one_issue_to_all(triage_stack) -
             assert [n["data"]["text"] for n in notes[int(key[1])]] == [f"GitHub issue: {url}"]
         assert len(await s.github_issues("scenextras/api")) == 1  # linked, not created
         assert await s.github_issues("scenextras/web") == []
+
+
+async def test_incident_ticket_refused_by_github_links_nothing(triage_stack) -> None:
+    s = triage_stack
+    keys = share_trace(s.sim.state)
+    async with s.app.run_test(size=SIZE) as pilot:
+        group = await mark_incident(s, pilot, keys["web"])
+        modal = await open_preview(s, pilot)
+        modal.query_one("#repo", Input).value = "scenextras/nowhere"  # edited to a typo
+        await pilot.press("ctrl+s")
+        await s.until(pilot, lambda: s.messages("error"), "the error toast")
+        assert s.messages("error")[-1].startswith("GitHub issue not created: GitHub repository")
+        await pilot.pause(0.2)
+        assert all("⧉" not in s.row(k) for k in group)
+        assert not any(s.sim.state.notes.get(int(k[1])) for k in group)
+        assert await s.store.query("SELECT url FROM tickets") == []
+        assert s.issue_list.marks == group  # still marked: fix the repo and press t again
