@@ -33,6 +33,15 @@ async def test_create_then_find_by_short_id(github_sim) -> None:
     assert [i.labels for i in repo.issues.values()] == [["bug", "sentry"]]
 
 
+async def test_a_short_id_does_not_match_a_longer_one(github_sim) -> None:
+    async with GitHubClient(github_sim.url, "ghp-test") as gh:
+        await gh.create_issue("scenextras/web", "[WEB] WEB-12: crash", "Sentry: WEB-12", [])
+        assert await gh.find_open_issue("scenextras/web", "WEB-1") is None
+        assert await gh.find_open_issue("scenextras/web", "EB-12") is None
+        found = await gh.find_open_issue("scenextras/web", "web-12")
+        assert found is not None and found.number == 1
+
+
 async def test_closed_issue_is_not_a_duplicate(github_sim) -> None:
     async with GitHubClient(github_sim.url, "ghp-test") as gh:
         await gh.create_issue("scenextras/web", "[WEB] WEB-7: crash", "", [])

@@ -6,6 +6,7 @@ part of a message.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -136,10 +137,12 @@ class GitHubClient:
         safe = short_id.replace('"', "")
         q = f'repo:{repo} is:issue is:open "{safe}"'
         data = await self._request("GET", "/search/issues", repo=None, params={"q": q})
+        # the whole id, not a prefix of a longer one: WEB-1 must not match WEB-12
+        whole = re.compile(rf"(?<![A-Za-z0-9-]){re.escape(safe)}(?![A-Za-z0-9])", re.IGNORECASE)
         for item in data.get("items", []) if isinstance(data, dict) else []:
             issue = _issue(repo, item)
             text = f"{item.get('title', '')} {item.get('body') or ''}"
-            if safe.lower() in text.lower():
+            if whole.search(text):
                 return issue
         return None
 
