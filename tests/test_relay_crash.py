@@ -40,6 +40,26 @@ def _start(port: int, data_dir: Path) -> subprocess.Popen[bytes]:
     )
 
 
+def _children(pid: int) -> list[int]:
+    out = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            with contextlib.suppress(OSError, IndexError, ValueError):
+                stat = (entry / "stat").read_text()
+                if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+                    out.append(int(entry.name))
+    return out
+
+
+def _alive(pid: int) -> bool:
+    """Running (a zombie that its new parent has not reaped yet counts as gone)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] != "Z"
+
+
 async def _up(url: str) -> None:
     async with httpx.AsyncClient() as c:
         for _ in range(150):
@@ -75,6 +95,8 @@ async def test_kill_9_under_load_then_replay(tmp_path: Path) -> None:
 
         workers = [asyncio.create_task(worker()) for _ in range(8)]
         await asyncio.sleep(1.5)
+        children = _children(proc.pid)
+        assert children, "the relay runs its scrubbing in worker processes"
         proc.kill()  # SIGKILL while requests are in flight
         proc.wait(5)
         await asyncio.sleep(0.2)
@@ -84,6 +106,11 @@ async def test_kill_9_under_load_then_replay(tmp_path: Path) -> None:
         if proc.poll() is None:
             proc.kill()
     assert len(acked) > 20, "the load did not get going"
+    # The killed relay's scrubbing workers notice and exit instead of lingering.
+    deadline = time.monotonic() + 10
+    while any(_alive(pid) for pid in children) and time.monotonic() < deadline:
+        await asyncio.sleep(0.1)
+    assert not [pid for pid in children if _alive(pid)], "orphaned relay workers"
 
     db = sqlite3.connect(data / "sxtriage.db")
     stored = {r[0] for r in db.execute("SELECT event_id FROM events")}

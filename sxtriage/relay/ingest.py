@@ -14,6 +14,7 @@ import contextlib
 import json
 import multiprocessing
 import multiprocessing.spawn as mp_spawn
+import os
 import sqlite3
 import time
 import uuid
@@ -24,7 +25,14 @@ from typing import Any
 
 from sxtriage.relay import grouping
 from sxtriage.relay.envelope import DROPPED_TYPES, EVENT_TYPES, Envelope
-from sxtriage.relay.normalize import Job, Result, build_pii_config, init_worker, process_batch
+from sxtriage.relay.normalize import (
+    Job,
+    Result,
+    build_pii_config,
+    init_process_worker,
+    init_worker,
+    process_batch,
+)
 from sxtriage.store import Store
 
 _WORKER_TYPES = EVENT_TYPES | {"span"}
@@ -72,7 +80,10 @@ def make_executor(workers: int, pii_config_json: str) -> Executor:
         return ThreadPoolExecutor(max_workers=2, thread_name_prefix="sxtriage-scrub")
     ctx = multiprocessing.get_context("spawn")
     return ProcessPoolExecutor(
-        max_workers=workers, mp_context=ctx, initializer=init_worker, initargs=(pii_config_json,)
+        max_workers=workers,
+        mp_context=ctx,
+        initializer=init_process_worker,
+        initargs=(pii_config_json, os.getpid()),
     )
 
 

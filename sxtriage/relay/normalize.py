@@ -11,6 +11,9 @@ summary that comes back with it.
 from __future__ import annotations
 
 import json
+import os
+import threading
+import time
 from datetime import UTC, datetime
 from typing import Any
 
@@ -55,6 +58,22 @@ _state: dict[str, Any] = {}
 def init_worker(pii_config_json: str) -> None:
     _state["pii"] = pii_config_json
     _state["normalizers"] = {}
+
+
+def init_process_worker(pii_config_json: str, parent_pid: int) -> None:
+    """Initializer of a pool process: like `init_worker`, and the process exits when
+    the relay that started it is gone (a relay killed with -9 leaves no workers)."""
+    init_worker(pii_config_json)
+    watch = threading.Thread(
+        target=_exit_with_parent, args=(parent_pid,), name="sxtriage-parent-watch", daemon=True
+    )
+    watch.start()
+
+
+def _exit_with_parent(parent_pid: int, interval: float = 0.5) -> None:
+    while os.getppid() == parent_pid:
+        time.sleep(interval)
+    os._exit(0)
 
 
 def _normalizer(project_id: int | None) -> StoreNormalizer:
