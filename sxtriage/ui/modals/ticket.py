@@ -169,16 +169,9 @@ async def start_ticket_flow(app: Any, issue: Issue, notify: Callable[..., None])
     async def chosen(result: TicketResult | None) -> None:
         if result is None:
             return
-        if result.mode == "link" and result.existing is not None:
-            url = result.existing.url
-        else:
-            d = result.draft
-            try:
-                created = await github.create_issue(d.repo or "", d.title, d.body, d.labels)
-            except GitHubError as exc:
-                notify(f"GitHub issue not created: {exc}", severity="error", markup=False)
-                return
-            url = created.url
+        url = await _ticket_url(github, result, notify)
+        if url is None:
+            return
         current = backend.feed.get(issue.key)
         known = {issue.linked_ticket, backend.triage.linked_tickets.get(issue.key)}
         if url in known or (current is not None and current.linked_ticket == url):
@@ -319,16 +312,9 @@ async def start_incident_flow(app: Any, issues: list[Issue], notify: Callable[..
     async def chosen(result: TicketResult | None) -> None:
         if result is None:
             return
-        if result.mode == "link" and result.existing is not None:
-            url = result.existing.url
-        else:
-            d = result.draft
-            try:
-                created = await github.create_issue(d.repo or "", d.title, d.body, d.labels)
-            except GitHubError as exc:
-                notify(f"GitHub issue not created: {exc}", severity="error", markup=False)
-                return
-            url = created.url
+        url = await _ticket_url(github, result, notify)
+        if url is None:
+            return
         await link_all(backend, ordered, url, notify)
 
     modal = TicketModal(
@@ -339,3 +325,16 @@ async def start_incident_flow(app: Any, issues: list[Issue], notify: Callable[..
         duplicate_of=found_by,
     )
     app.push_screen(modal, chosen)
+
+
+async def _ticket_url(github: Any, result: TicketResult, notify: Any) -> str | None:
+    """The chosen ticket's URL: the existing one to link, or a newly created one."""
+    if result.mode == "link" and result.existing is not None:
+        return result.existing.url
+    d = result.draft
+    try:
+        created = await github.create_issue(d.repo or "", d.title, d.body, d.labels)
+    except GitHubError as exc:
+        notify(f"GitHub issue not created: {exc}", severity="error", markup=False)
+        return None
+    return created.url
