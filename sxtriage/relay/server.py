@@ -3,7 +3,8 @@
 Routes: `POST /api/<project_id>/envelope/`, `POST /api/<project_id>/store/`,
 `POST /stream`, `GET /stream` (SSE), `GET /health`, and the `/local/...` JSON endpoints
 read by `RelayClient` (issues, events, traces; `PUT` changes a local issue's status or
-assignee).  Embeddable (`RelayServer`) or standalone (`sxtriage relay`).
+assignee).  Embeddable (`RelayServer`: by default on its own event-loop thread, so a
+busy UI in the same process never delays ingest) or standalone (`sxtriage relay`).
 """
 
 from __future__ import annotations
