@@ -17,7 +17,7 @@ import httpx
 import pytest
 
 from sxtriage.config import Settings
-from sxtriage.relay.gc_tuning import YOUNG_THRESHOLD, quiet_gc
+from sxtriage.gc_tuning import YOUNG_THRESHOLD, quiet_gc
 from sxtriage.relay.loop_thread import LoopThread
 from sxtriage.relay.server import RelayServer
 from sxtriage.store import Store

@@ -23,10 +23,10 @@ from typing import Any
 from aiohttp import web
 
 from sxtriage.config import ConfigError, LoadedSettings, Settings
+from sxtriage.gc_tuning import quiet_gc
 from sxtriage.relay import local
 from sxtriage.relay.envelope import Envelope, EnvelopeError, envelope_from_store, parse_envelope
 from sxtriage.relay.forward import Forwarder
-from sxtriage.relay.gc_tuning import quiet_gc
 from sxtriage.relay.ingest import IngestError, Pipeline
 from sxtriage.relay.limits import BodyError, LimitError, Limits, decompress
 from sxtriage.relay.loop_thread import LoopThread

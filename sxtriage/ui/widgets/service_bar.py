@@ -59,7 +59,8 @@ class ServiceCard(Static):
         top.truncate(width)
         middle.truncate(width)
         bottom.truncate(width, overflow="ellipsis")
-        self.update(Text("\n").join([top, middle, bottom]))
+        # fixed size (height 3, width 1fr): no re-layout of the screen per update
+        self.update(Text("\n").join([top, middle, bottom]), layout=False)
 
 
 class ServiceBar(Horizontal):

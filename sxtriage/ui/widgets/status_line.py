@@ -38,4 +38,4 @@ class StatusLine(Static):
         if query:
             line.append("  filter: ", style="dim")
             line.append(safe(query, limit=200))
-        self.update(line)
+        self.update(line, layout=False)  # height 1: no re-layout per update
