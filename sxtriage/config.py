@@ -16,7 +16,15 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import platformdirs
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+)
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 APP_NAME = "sxtriage"
@@ -125,6 +133,9 @@ class Settings(BaseSettings):
     keymap: dict[str, str] = Field(default_factory=dict)
     """binding id → keys, e.g. {"resolve": "x"}."""
     services: dict[str, ServiceConfig] = Field(default_factory=default_services)
+    relay_forward: dict[str, str] = Field(default_factory=dict)
+    """Off by default. Service → upstream DSN ("https://KEY@o1.ingest.sentry.io/42"): the
+    relay also sends each envelope of that service on to the team's Sentry."""
     alert_rules: list[dict[str, Any]] = Field(default_factory=list)
     """Raw rule tables; triage.alerts validates each on its own so one bad rule
     does not stop the others."""
@@ -168,6 +179,21 @@ class Settings(BaseSettings):
                         f"relay project id {pid} is used by both {seen[pid]!r} and {name!r}"
                     )
                 seen[pid] = name
+        return v
+
+    @field_validator("relay_forward")
+    @classmethod
+    def _forward(cls, v: dict[str, str], info: ValidationInfo) -> dict[str, str]:
+        services = info.data.get("services") or {}
+        for service, dsn in v.items():
+            if service not in services:
+                raise ValueError(f"names unknown service {service!r}; known: {', '.join(services)}")
+            parts = urlsplit(dsn)
+            project = parts.path.strip("/").rsplit("/", 1)[-1]
+            if parts.scheme not in ("http", "https") or not parts.username or not project.isdigit():
+                raise ValueError(
+                    f"the DSN for {service!r} must look like https://KEY@HOST/PROJECT_ID"
+                )
         return v
 
     # --- derived -------------------------------------------------------------------
@@ -247,6 +273,7 @@ _TOML_ALIASES = {
     ("relay", "port"): "relay_port",
     ("relay", "url"): "relay_url",
     ("relay", "keys"): "relay_keys",
+    ("relay", "forward"): "relay_forward",
     ("relay", "max_event_bytes"): "relay_max_event_bytes",
     ("relay", "max_envelope_bytes"): "relay_max_envelope_bytes",
 }

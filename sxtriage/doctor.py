@@ -116,6 +116,14 @@ def _data_dir_check(s: Settings) -> Check:
 _SECRET_KEYS = {"sentry_token", "github_token"}
 
 
+def _redact_dsn(dsn: str) -> str:
+    """https://KEY@host/42 → https://****@host/42 (the key is a credential)."""
+    scheme, sep, rest = dsn.partition("://")
+    if not sep or "@" not in rest:
+        return dsn
+    return f"{scheme}://****@{rest.split('@', 1)[1]}"
+
+
 def render_config(loaded: LoadedSettings) -> str:
     s = loaded.settings
     lines = [f"# config file: {loaded.config_path}", f"# data dir: {s.resolved_data_dir}"]
@@ -128,6 +136,9 @@ def render_config(loaded: LoadedSettings) -> str:
             lines.append(f"{key} = {value}    # from {origin}")
         elif key == "relay_keys":
             lines.append(f"{key} = {len(data[key])} key(s)    # from {origin}")
+        elif key == "relay_forward":
+            shown = {svc: _redact_dsn(dsn) for svc, dsn in data[key].items()}
+            lines.append(f"{key} = {json.dumps(shown)}    # from {origin}")
         elif key == "services":
             lines.append(f"services:    # from {origin}")
             for name, svc in data[key].items():

@@ -99,3 +99,12 @@ def test_unwritable_data_dir_for_doctor(tmp_path: Path) -> None:
     )
     assert result.exit_code == 1
     assert "✗ data dir" in result.output
+
+
+def test_config_show_hides_forward_dsn_keys(tmp_path: Path) -> None:
+    cfg = tmp_path / "c.toml"
+    cfg.write_text('[relay]\nforward = { api = "https://f00dsecretkey@o1.ingest.example/42" }\n')
+    result = CliRunner().invoke(main, ["--config", str(cfg), "config", "show"])
+    assert result.exit_code == 0, result.output
+    assert "f00dsecretkey" not in result.output
+    assert '"api": "https://****@o1.ingest.example/42"' in result.output

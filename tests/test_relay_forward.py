@@ -8,7 +8,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from sxtriage.config import Settings
+from sxtriage.config import ConfigError, Settings, load_settings
 from sxtriage.relay.forward import ForwardConfigError, parse_dsn
 from sxtriage.relay.server import RelayServer
 from tests.fixtures_relay import recorded
@@ -24,9 +24,11 @@ def test_parse_dsn() -> None:
 
 
 async def test_forwarding_to_another_relay(tmp_path: Path, relay: RelayServer) -> None:
-    front = RelayServer(
-        Settings(data_dir=tmp_path / "front"), workers=0, forward={"api": relay.dsn(1)}
-    )
+    # configured like a user would: [relay] forward = { api = "DSN" } in config.toml
+    cfg = tmp_path / "config.toml"
+    cfg.write_text(f'[relay]\nforward = {{ api = "{relay.dsn(1)}" }}\n')
+    settings = load_settings(cfg, env={}, cli={"data_dir": tmp_path / "front"}).settings
+    front = RelayServer(settings, workers=0)
     await front.start(port=0)
     plain = RelayServer(Settings(data_dir=tmp_path / "x"), workers=0)
     assert plain.forwarder is None  # off by default
@@ -46,3 +48,20 @@ async def test_forwarding_to_another_relay(tmp_path: Path, relay: RelayServer) -
         assert rows[0][0] == 4
     finally:
         await front.stop()
+
+
+@pytest.mark.parametrize(
+    ("forward", "expected"),
+    [
+        ('{ billing = "https://k@h/1" }', "unknown service 'billing'"),
+        ('{ api = "https://sentry.io/7" }', "https://KEY@HOST/PROJECT_ID"),
+        ('{ api = "ftp://k@h/7" }', "https://KEY@HOST/PROJECT_ID"),
+    ],
+)
+def test_bad_forward_config_is_one_line(tmp_path: Path, forward: str, expected: str) -> None:
+    cfg = tmp_path / "config.toml"
+    cfg.write_text(f"[relay]\nforward = {forward}\n")
+    with pytest.raises(ConfigError) as info:
+        load_settings(cfg, env={})
+    assert expected in str(info.value)
+    assert str(cfg) in str(info.value) and "relay_forward" in str(info.value)

@@ -115,6 +115,7 @@ class RelayServer:
             workers=workers,
             scrub_user_emails=settings.scrub_user_emails,
         )
+        forward = settings.relay_forward if forward is None else forward
         self.forwarder = Forwarder(forward) if forward else None
         """Off by default: service → upstream DSN to also send each envelope to."""
         self._runner: web.AppRunner | None = None
