@@ -140,8 +140,7 @@ def github_for(backend: Any) -> GitHubClient | None:
     return client
 
 
-async def start_ticket_flow(app: Any, issue: Issue, notify: Callable[..., None]) -> None:
-    backend = app.backend
+def _github_or_say(backend: Any, notify: Callable[..., None]) -> GitHubClient | None:
     github = github_for(backend)
     if github is None:
         notify(
@@ -149,9 +148,15 @@ async def start_ticket_flow(app: Any, issue: Issue, notify: Callable[..., None])
             severity="error",
             markup=False,
         )
+    return github
+
+
+async def start_ticket_flow(app: Any, issue: Issue, notify: Callable[..., None]) -> None:
+    backend = app.backend
+    github = _github_or_say(backend, notify)
+    if github is None:
         return
-    service = backend.settings.services.get(issue.service)
-    repo = service.github_repo if service else None
+    repo = _repo_of(backend, issue.service)
     event = None
     try:
         event = await backend.detail_for(issue).latest_event(issue)
@@ -285,13 +290,8 @@ async def start_incident_flow(app: Any, issues: list[Issue], notify: Callable[..
     service the shared trace reaches first, or the worst issue when no trace is known.
     """
     backend = app.backend
-    github = github_for(backend)
+    github = _github_or_say(backend, notify)
     if github is None:
-        notify(
-            "No GitHub token: set GITHUB_TOKEN or run `sxtriage login --github-token TOKEN`.",
-            severity="error",
-            markup=False,
-        )
         return
     per_service: dict[str, Issue] = {}
     for issue in incident_issues(issues):  # worst first: each service's worst issue

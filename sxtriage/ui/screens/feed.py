@@ -255,23 +255,25 @@ class FeedScreen(Screen[None]):
     def _moved(self, event: IssueList.CursorMoved) -> None:
         self.refresh_status()
 
+    def _apply_filter(self, bar: FilterBar, text: str) -> bool:
+        """Filter the feed; a bad query is shown in the bar and the filter stays as it was."""
+        try:
+            self.feed.set_filter(text)
+        except SearchError as exc:
+            bar.show_error(str(exc))
+            return False
+        return True
+
     @on(FilterBar.Changed)
     def _filter_changed(self, event: FilterBar.Changed) -> None:
         bar = self.query_one(FilterBar)
-        try:
-            self.feed.set_filter(event.text)
-        except SearchError as exc:
-            bar.show_error(str(exc))
-            return
-        bar.show_error(None)
+        if self._apply_filter(bar, event.text):
+            bar.show_error(None)
 
     @on(FilterBar.Done)
     def _filter_done(self, event: FilterBar.Done) -> None:
         bar = self.query_one(FilterBar)
-        try:
-            self.feed.set_filter(event.text)
-        except SearchError as exc:
-            bar.show_error(str(exc))
+        if not self._apply_filter(bar, event.text):
             return
         bar.close()
         self.issue_list.focus()
