@@ -1,9 +1,10 @@
 """The ingest pipeline: parse → normalize/scrub (worker pool) → group → commit → broadcast.
 
-Requests are batched per event-loop turn (up to `batch_max` items); each batch goes to a
-worker process as one call, comes back in order, and is committed by one store job
-(group commit).  A request's future resolves only after its rows are committed, so an
-HTTP 2xx always means "durable".  Batches overlap: while batch N commits, batch N+1 is
+Requests are batched: what arrives in one event-loop turn is split evenly over the free
+scrubbing workers, and while every worker is busy new requests accumulate into the next
+batch (`workers.py`).  Batches are committed in the order they finish, each by one store
+job (group commit).  A request's future resolves only after its rows are committed, so
+an HTTP 2xx always means "durable".  Batches overlap: while batch N commits, batch N+1 is
 being scrubbed.
 """
 
@@ -12,27 +13,17 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import multiprocessing
-import multiprocessing.spawn as mp_spawn
-import os
 import sqlite3
 import time
 import uuid
 from collections.abc import Callable, Iterator
-from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
 from sxtriage.relay import grouping
 from sxtriage.relay.envelope import DROPPED_TYPES, EVENT_TYPES, Envelope
-from sxtriage.relay.normalize import (
-    Job,
-    Result,
-    build_pii_config,
-    init_process_worker,
-    init_worker,
-    process_batch,
-)
+from sxtriage.relay.normalize import Job, Result, build_pii_config
+from sxtriage.relay.workers import Pool, make_pool
 from sxtriage.store import Store
 
 _WORKER_TYPES = EVENT_TYPES | {"span"}
@@ -73,39 +64,6 @@ class _Prepared:
     received: float
 
 
-def make_executor(workers: int, pii_config_json: str) -> Executor:
-    """`workers` > 0: a process pool (default); 0: a thread pool (Rust releases the GIL)."""
-    if workers <= 0:
-        init_worker(pii_config_json)
-        return ThreadPoolExecutor(max_workers=2, thread_name_prefix="sxtriage-scrub")
-    ctx = multiprocessing.get_context("spawn")
-    return ProcessPoolExecutor(
-        max_workers=workers,
-        mp_context=ctx,
-        initializer=init_process_worker,
-        initargs=(pii_config_json, os.getpid()),
-    )
-
-
-@contextlib.contextmanager
-def _without_main() -> Iterator[None]:
-    """Spawned workers need only sxtriage, not the embedding program's `__main__`
-    (re-running a script without a main guard would recurse)."""
-    original = mp_spawn.get_preparation_data
-
-    def prep(name: str) -> dict[str, Any]:
-        data = original(name)
-        data.pop("init_main_from_path", None)
-        data.pop("init_main_from_name", None)
-        return data
-
-    mp_spawn.get_preparation_data = prep  # type: ignore[assignment]
-    try:
-        yield
-    finally:
-        mp_spawn.get_preparation_data = original  # type: ignore[assignment]
-
-
 class Pipeline:
     def __init__(
         self,
@@ -114,54 +72,54 @@ class Pipeline:
         *,
         workers: int = 2,
         scrub_user_emails: bool = True,
-        batch_max: int = 64,
     ) -> None:
         self.store = store
         self._publish = publish
         self._workers = workers
         self._pii = json.dumps(build_pii_config(scrub_user_emails=scrub_user_emails))
-        self._batch_max = batch_max
         self._buffer: list[_Pending] = []
         self._buffer_jobs: list[Job] = []
         self._flush_scheduled = False
-        self._scrubbing: asyncio.Queue[tuple[list[_Pending], asyncio.Future[list[Result]]]]
+        self._scrubbed: asyncio.Queue[tuple[list[_Pending], asyncio.Future[list[Result]]]]
         self._committing: asyncio.Queue[tuple[list[_Prepared], asyncio.Task[list[Published]]]]
-        self._executor: Executor | None = None
+        self._pool: Pool | None = None
         self._tasks: list[asyncio.Task[None]] = []
         self.events = 0
         self.batches = 0
 
+    @property
+    def pool(self) -> Pool | None:
+        return self._pool
+
     async def start(self) -> None:
-        self._executor = make_executor(self._workers, self._pii)
-        self._scrubbing = asyncio.Queue()
+        self._scrubbed = asyncio.Queue()
         self._committing = asyncio.Queue()
-        loop = asyncio.get_running_loop()
-        # Start (and warm) every worker now, so the first request does not pay for it.
-        with _without_main():
-            warm = [
-                loop.run_in_executor(self._executor, process_batch, [])
-                for _ in range(max(1, self._workers))
-            ]
-        await asyncio.gather(*warm)
+        pool = make_pool(self._workers, self._pii)
+        await pool.start()
+        pool.on_idle = self._flush
+        self._pool = pool
         self._tasks = [
             asyncio.create_task(self._commit_loop(), name="relay-commit"),
             asyncio.create_task(self._publish_loop(), name="relay-publish"),
         ]
 
     async def stop(self) -> None:
+        pool, self._pool = self._pool, None
         for task in self._tasks:
             task.cancel()
         for task in self._tasks:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
-        if self._executor is not None:
-            self._executor.shutdown(wait=True, cancel_futures=True)
-            self._executor = None
+        if pool is not None:
+            await pool.stop()
+        for p in self._buffer:
+            _fail(p, IngestError("the relay is shutting down; retry shortly", 503))
+        self._buffer, self._buffer_jobs = [], []
 
     # --- intake ---------------------------------------------------------------------
     async def submit(self, env: Envelope, service: str, project_id: int | None) -> str:
         """Queue one parsed envelope; returns its event id once committed."""
-        if self._executor is None:
+        if self._pool is None:
             raise IngestError("the relay is shutting down; retry shortly", 503)
         loop = asyncio.get_running_loop()
         pending = _Pending(env, service, project_id, loop.create_future())
@@ -170,30 +128,41 @@ class Pipeline:
                 pending.jobs.append(index)
                 self._buffer_jobs.append((item.type, service, project_id, item.payload))
         self._buffer.append(pending)
-        if len(self._buffer_jobs) >= self._batch_max:
-            self._flush()
-        elif not self._flush_scheduled:
+        if not self._flush_scheduled:
             self._flush_scheduled = True
             loop.call_soon(self._flush)
         return await pending.future
 
     def _flush(self) -> None:
+        """Hand what is buffered to the free workers, split evenly; with none free, wait:
+        the next worker to finish calls this again and takes the whole (larger) batch."""
         self._flush_scheduled = False
-        if not self._buffer:
+        pool = self._pool
+        if not self._buffer or pool is None:
+            return
+        idle = pool.idle() if self._buffer_jobs else 1
+        if idle == 0:
+            if pool.alive() == 0:
+                for p in self._buffer:
+                    _fail(p, IngestError("no scrubbing worker is running; retry shortly", 503))
+                self._buffer, self._buffer_jobs = [], []
             return
         batch, jobs = self._buffer, self._buffer_jobs
         self._buffer, self._buffer_jobs = [], []
-        loop = asyncio.get_running_loop()
-        assert self._executor is not None
-        fut = loop.run_in_executor(self._executor, process_batch, jobs)
-        self._scrubbing.put_nowait((batch, fut))
+        for chunk, chunk_jobs in _split(batch, jobs, idle):
+            if chunk_jobs:
+                fut = pool.dispatch(chunk_jobs)
+            else:
+                fut = asyncio.get_running_loop().create_future()
+                fut.set_result([])
+            fut.add_done_callback(lambda f, c=chunk: self._scrubbed.put_nowait((c, f)))
 
     # --- stages ---------------------------------------------------------------------
     async def _commit_loop(self) -> None:
         while True:
-            batch, fut = await self._scrubbing.get()
+            batch, fut = await self._scrubbed.get()  # in the order batches finish
             try:
-                results = await fut
+                results = fut.result()
             except Exception as exc:
                 for p in batch:
                     _fail(p, IngestError(f"normalization worker failed ({exc}); retry", 503))
@@ -229,6 +198,23 @@ class Pipeline:
             for prep in prepared:
                 if not prep.pending.future.done():
                     prep.pending.future.set_result(prep.pending.env.event_id or "")
+
+
+def _split(
+    batch: list[_Pending], jobs: list[Job], parts: int
+) -> Iterator[tuple[list[_Pending], list[Job]]]:
+    """Up to `parts` runs of whole envelopes with about the same number of jobs each."""
+    target = max(1, -(-len(jobs) // max(1, parts)))
+    start = end = 0
+    chunk: list[_Pending] = []
+    for p in batch:
+        chunk.append(p)
+        end += len(p.jobs)
+        if end - start >= target:
+            yield chunk, jobs[start:end]
+            chunk, start = [], end
+    if chunk:
+        yield chunk, jobs[start:end]
 
 
 def _fail(p: _Pending, exc: Exception) -> None:

@@ -3,7 +3,7 @@
 Every event and transaction goes through `StoreNormalizer.normalize_event` and then one
 `pii_strip_event` with Sentry's default datascrubbing config merged with an application
 rule that also scrubs message text.  Both are CPU-bound, so the pipeline runs
-`process_batch` in worker processes; JSON crosses the Rust boundary as strings (no
+`process_batch` in worker processes (`workers.py`); JSON crosses the Rust boundary as strings (no
 re-encoding in between) and each worker parses the result once to compute the grouping
 summary that comes back with it.
 """
@@ -11,9 +11,6 @@ summary that comes back with it.
 from __future__ import annotations
 
 import json
-import os
-import threading
-import time
 from datetime import UTC, datetime
 from typing import Any
 
@@ -58,22 +55,6 @@ _state: dict[str, Any] = {}
 def init_worker(pii_config_json: str) -> None:
     _state["pii"] = pii_config_json
     _state["normalizers"] = {}
-
-
-def init_process_worker(pii_config_json: str, parent_pid: int) -> None:
-    """Initializer of a pool process: like `init_worker`, and the process exits when
-    the relay that started it is gone (a relay killed with -9 leaves no workers)."""
-    init_worker(pii_config_json)
-    watch = threading.Thread(
-        target=_exit_with_parent, args=(parent_pid,), name="sxtriage-parent-watch", daemon=True
-    )
-    watch.start()
-
-
-def _exit_with_parent(parent_pid: int, interval: float = 0.5) -> None:
-    while os.getppid() == parent_pid:
-        time.sleep(interval)
-    os._exit(0)
 
 
 def _normalizer(project_id: int | None) -> StoreNormalizer:
