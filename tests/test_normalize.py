@@ -16,8 +16,11 @@ def test_pii_config_merges_default_and_message_rule() -> None:
     apps = config["applications"]
     assert apps[normalize.MESSAGE_RULE] == normalize.MESSAGE_ACTIONS
     assert any("@common:filter" in v for v in apps.values())  # Sentry's defaults kept
-    assert apps["$user.email"] == ["@email:replace"]
-    assert "$user.email" not in normalize.build_pii_config(scrub_user_emails=False)["applications"]
+    assert apps[normalize.USER_EMAIL_RULE] == ["@email:replace"]
+    assert not any(
+        "$user.email" in selector
+        for selector in normalize.build_pii_config(scrub_user_emails=False)["applications"]
+    )
 
 
 def test_process_one_returns_scrubbed_text_and_summary() -> None:
@@ -67,3 +70,45 @@ def test_run_cli_refuses_public_bind_without_keys(tmp_path, capsys) -> None:
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and "keys" in err and "127.0.0.1" in err
     assert Settings(relay_host="0.0.0.0", relay_keys=["k"]).relay_keys == ["k"]
+
+
+def test_error_event_config_scrubs_exactly_like_the_full_config() -> None:
+    """The pruned config (no span/log/attribute selectors) used for events without spans
+    must give byte-identical results to Sentry's whole config on every recorded payload
+    and on an event full of secrets."""
+    from sentry_relay.processing import StoreNormalizer, pii_strip_event
+
+    full = normalize.build_pii_config()
+    pruned = normalize.error_event_pii_config(full)
+    assert len(json.dumps(pruned)) < len(json.dumps(full)) * 0.8
+    secrets = {
+        "message": "card 4242 4242 4242 4242 for bob@example.com from 10.1.2.3 ssn 078-05-1120",
+        "user": {"email": "bob@example.com", "ip_address": "10.1.2.3"},
+        "request": {
+            "headers": {"Authorization": "Bearer abc", "Cookie": "sentrysid=1; sudo=2"},
+            "env": {"REMOTE_ADDR": "10.1.2.3"},
+            "cookies": {"sentrysid": "x", "session": "y"},
+        },
+        "extra": {"password": "hunter2", "api_key": "k", "http.request.header.cookie": "c"},
+        "breadcrumbs": {"values": [{"message": "Bearer abcdef", "data": {"token": "t"}}]},
+        "attributes": {"client.address": "10.1.2.3"},
+    }
+    payloads = [json.dumps(secrets).encode()]
+    for rec in recorded():
+        for item in parse_envelope(rec.envelope).items:
+            if item.type in ("event", "transaction"):
+                payloads.append(item.payload)
+    norm = StoreNormalizer(project_id=1)
+    checked = 0
+    for raw in payloads:
+        text = norm.normalize_event(raw_event=raw, json_loads=lambda t: t)
+        if '"spans"' in text:
+            continue
+        a = pii_strip_event(json.dumps(full), text, json_dumps=lambda t: t)
+        b = pii_strip_event(json.dumps(pruned), text, json_dumps=lambda t: t)
+        assert a == b
+        checked += 1
+    assert checked >= 10
+    scrubbed = json.dumps(pii_strip_event(pruned, norm.normalize_event(secrets)))
+    for secret in ("4242 4242", "hunter2", "bob@example.com", "078-05-1120", "Bearer abc"):
+        assert secret not in scrubbed
