@@ -5,21 +5,21 @@ from __future__ import annotations
 import json
 
 from sxtriage.config import Settings, load_settings
-from sxtriage.relay import normalize
+from sxtriage.relay import normalize, pii_config
 from sxtriage.relay.envelope import parse_envelope
 from sxtriage.relay.server import run_cli
 from tests.fixtures_relay import recorded
 
 
 def test_pii_config_merges_default_and_message_rule() -> None:
-    config = normalize.build_pii_config()
+    config = pii_config.build_pii_config()
     apps = config["applications"]
-    assert apps[normalize.MESSAGE_RULE] == normalize.MESSAGE_ACTIONS
+    assert apps[pii_config.MESSAGE_RULE] == pii_config.MESSAGE_ACTIONS
     assert any("@common:filter" in v for v in apps.values())  # Sentry's defaults kept
-    assert apps[normalize.USER_EMAIL_RULE] == ["@email:replace"]
+    assert apps[pii_config.USER_EMAIL_RULE] == ["@email:replace"]
     assert not any(
         "$user.email" in selector
-        for selector in normalize.build_pii_config(scrub_user_emails=False)["applications"]
+        for selector in pii_config.build_pii_config(scrub_user_emails=False)["applications"]
     )
 
 
@@ -72,43 +72,77 @@ def test_run_cli_refuses_public_bind_without_keys(tmp_path, capsys) -> None:
     assert Settings(relay_host="0.0.0.0", relay_keys=["k"]).relay_keys == ["k"]
 
 
-def test_error_event_config_scrubs_exactly_like_the_full_config() -> None:
-    """The pruned config (no span/log/attribute selectors) used for events without spans
-    must give byte-identical results to Sentry's whole config on every recorded payload
-    and on an event full of secrets."""
-    from sentry_relay.processing import StoreNormalizer, pii_strip_event
-
-    full = normalize.build_pii_config()
-    pruned = normalize.error_event_pii_config(full)
-    assert len(json.dumps(pruned)) < len(json.dumps(full)) * 0.8
-    secrets = {
+def _hostile_events() -> list[dict[str, object]]:
+    """Events full of secrets, session cookies (several spellings) and span data."""
+    base: dict[str, object] = {
         "message": "card 4242 4242 4242 4242 for bob@example.com from 10.1.2.3 ssn 078-05-1120",
         "user": {"email": "bob@example.com", "ip_address": "10.1.2.3"},
         "request": {
             "headers": {"Authorization": "Bearer abc", "Cookie": "sentrysid=1; sudo=2"},
             "env": {"REMOTE_ADDR": "10.1.2.3"},
-            "cookies": {"sentrysid": "x", "session": "y"},
+            "cookies": {"sentrysid": "x", "session": "y", "CSRF-Token": "cookie-value-5", "o": "o"},
         },
-        "extra": {"password": "hunter2", "api_key": "k", "http.request.header.cookie": "c"},
+        "extra": {
+            "password": "hunter2",
+            "api_key": "k",
+            "http.request.header.cookie.sessionid": "cookie-value-1",
+            "http.response.header.set-cookie._vercel_jwt": "cookie-value-2",
+            "nested": {"cookies": {"PHPSESSID": "cookie-value-3", "xsrf_token": "cookie-value-4"}},
+        },
         "breadcrumbs": {"values": [{"message": "Bearer abcdef", "data": {"token": "t"}}]},
         "attributes": {"client.address": "10.1.2.3"},
     }
-    payloads = [json.dumps(secrets).encode()]
+    plain: dict[str, object] = {"message": "nothing secret here", "extra": {"su": "not a key"}}
+    with_spans: dict[str, object] = {
+        "type": "transaction",
+        "transaction": "/checkout",
+        "start_timestamp": 1700000000.0,
+        "timestamp": 1700000001.0,
+        "contexts": {"trace": {"trace_id": "a" * 32, "span_id": "b" * 16}},
+        "spans": [
+            {
+                "span_id": "c" * 16,
+                "trace_id": "a" * 32,
+                "start_timestamp": 1700000000.0,
+                "timestamp": 1700000000.5,
+                "data": {"gen_ai.prompt": "mail bob@example.com", "user.ip": "10.1.2.3"},
+                "sentry_tags": {"user.ip": "10.1.2.3"},
+            }
+        ],
+        "extra": {"cookies": {"sudo": "s"}},
+    }
+    return [base, plain, with_spans]
+
+
+def test_picked_config_scrubs_exactly_like_the_whole_config() -> None:
+    """Per event the relay scrubs with Sentry's config cut to what that event can match
+    (no span selectors without spans, only the cookie names its keys mention); the
+    result must be byte-identical to the whole config's, on every recorded payload and
+    on events full of secrets and cookies."""
+    from sentry_relay.processing import StoreNormalizer, pii_strip_event
+
+    full = pii_config.build_pii_config()
+    picker = pii_config.ConfigPicker(full)
+    payloads = [json.dumps(e).encode() for e in _hostile_events()]
     for rec in recorded():
         for item in parse_envelope(rec.envelope).items:
             if item.type in ("event", "transaction"):
                 payloads.append(item.payload)
     norm = StoreNormalizer(project_id=1)
-    checked = 0
+    sizes = set()
     for raw in payloads:
         text = norm.normalize_event(raw_event=raw, json_loads=lambda t: t)
-        if '"spans"' in text:
-            continue
-        a = pii_strip_event(json.dumps(full), text, json_dumps=lambda t: t)
-        b = pii_strip_event(json.dumps(pruned), text, json_dumps=lambda t: t)
+        picked = picker.for_event(text)
+        sizes.add(len(picked))
+        a = pii_strip_event(picker.whole, text, json_dumps=lambda t: t)
+        b = pii_strip_event(picked, text, json_dumps=lambda t: t)
         assert a == b
-        checked += 1
-    assert checked >= 10
-    scrubbed = json.dumps(pii_strip_event(pruned, norm.normalize_event(secrets)))
+    assert len(payloads) >= len(_hostile_events()) + 10
+    assert min(sizes) < len(picker.whole) / 2  # the common case parses far less
+    assert len(sizes) >= 3  # and the hostile events did get their cookie rules
+    hostile = norm.normalize_event(_hostile_events()[0], json_loads=lambda t: t)
+    scrubbed = pii_strip_event(picker.for_event(hostile), hostile, json_dumps=lambda t: t)
     for secret in ("4242 4242", "hunter2", "bob@example.com", "078-05-1120", "Bearer abc"):
-        assert secret not in scrubbed
+        assert secret not in json.dumps(scrubbed)
+    for n in range(1, 6):
+        assert f"cookie-value-{n}" not in json.dumps(scrubbed)

@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from sxtriage.config import Settings
-from sxtriage.relay.normalize import build_pii_config
+from sxtriage.relay.pii_config import build_pii_config
 from sxtriage.relay.server import RelayServer
 from sxtriage.relay.workers import ProcessPool, WorkerDied
 from tests.fixtures_relay import recorded

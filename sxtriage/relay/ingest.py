@@ -22,7 +22,8 @@ from typing import Any
 
 from sxtriage.relay import grouping
 from sxtriage.relay.envelope import DROPPED_TYPES, EVENT_TYPES, Envelope
-from sxtriage.relay.normalize import Job, Result, build_pii_config
+from sxtriage.relay.normalize import Job, Result
+from sxtriage.relay.pii_config import build_pii_config
 from sxtriage.relay.workers import Pool, make_pool
 from sxtriage.store import Store
 

@@ -14,68 +14,11 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
-from sentry_relay.processing import (
-    StoreNormalizer,
-    convert_datascrubbing_config,
-    pii_strip_event,
-    validate_pii_config,
-)
+from sentry_relay.processing import StoreNormalizer, pii_strip_event
 
 from sxtriage.models import Breadcrumb, Event, ExceptionValue, Frame, Level, Source, Span
 from sxtriage.relay import grouping
-
-MESSAGE_RULE = "$error.value || $logentry.formatted || $message"
-MESSAGE_ACTIONS = ["@creditcard:replace", "@email:replace", "@usssn:replace", "@ip:replace"]
-USER_EMAIL_RULE = "$user.email || $user.sentry_user"
-"""`sentry_user` is derived by normalization ("email:bob@…"), so it is scrubbed too."""
-
-
-def build_pii_config(*, scrub_user_emails: bool = True) -> dict[str, Any]:
-    """Sentry's default PII config + message-text scrubbing (+ user e-mails)."""
-    config = convert_datascrubbing_config(
-        {
-            "scrubData": True,
-            "scrubDefaults": True,
-            "scrubIpAddresses": True,
-            "sensitiveFields": [],
-            "excludeFields": [],
-        }
-    )
-    apps = config.setdefault("applications", {})
-    apps[MESSAGE_RULE] = list(MESSAGE_ACTIONS)
-    if scrub_user_emails:
-        apps[USER_EMAIL_RULE] = ["@email:replace"]
-    validate_pii_config(json.dumps(config))
-    return config
-
-
-_NOT_IN_ERROR_EVENTS = ("$span", "attributes.", "$log.")
-"""Selector roots an error event cannot contain once normalized: spans live in
-transactions, `attributes` is not an event field (normalization removes it), logs are
-their own item type."""
-
-
-def error_event_pii_config(config: dict[str, Any]) -> dict[str, Any]:
-    """`config` without the alternatives that can never match an error event.
-
-    Sentry's default config carries long selector chains for spans, logs and OTel
-    attributes; parsing them is a sixth of each `pii_strip_event` call.  Scrubbing an
-    event without spans with this config gives the same result (tests/test_normalize.py
-    checks every recorded SDK payload); events with spans keep the whole config."""
-    apps: dict[str, Any] = {}
-    for selector, actions in config.get("applications", {}).items():
-        if selector.startswith("(") or "||" not in selector:
-            apps[selector] = actions
-            continue
-        kept = [
-            alt
-            for alt in (part.strip() for part in selector.split("||"))
-            if not alt.startswith(_NOT_IN_ERROR_EVENTS)
-        ]
-        if kept:
-            apps[" || ".join(kept)] = actions
-    return dict(config, applications=apps)
-
+from sxtriage.relay.pii_config import ConfigPicker, build_pii_config
 
 # --- worker-process side -------------------------------------------------------------
 
@@ -84,7 +27,7 @@ _state: dict[str, Any] = {}
 
 def init_worker(pii_config_json: str) -> None:
     _state["pii"] = pii_config_json
-    _state["pii_error"] = json.dumps(error_event_pii_config(json.loads(pii_config_json)))
+    _state["picker"] = ConfigPicker(json.loads(pii_config_json))
     _state["normalizers"] = {}
 
 
@@ -110,8 +53,7 @@ def scrub_json(raw: bytes, project_id: int | None) -> str:
     if "pii" not in _state:
         init_worker(json.dumps(build_pii_config()))
     normalized = _normalizer(project_id).normalize_event(raw_event=raw, json_loads=_identity)
-    # Without spans nothing can match the span selectors (see error_event_pii_config).
-    config = _state["pii"] if '"spans"' in normalized else _state["pii_error"]
+    config = _state["picker"].for_event(normalized)
     return pii_strip_event(config, normalized, json_dumps=_dumps_str, json_loads=_identity)
 
 
