@@ -169,7 +169,7 @@ class Store:
                 "check the data dir is writable or pass --data-dir DIR"
             ) from None
         self._max_batch = max_batch
-        self._queue: queue.Queue[Any] = queue.Queue()
+        self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
         self._local = threading.local()
         self._closed = False
         self.batches = 0

@@ -161,23 +161,12 @@ class Pipeline:
     # --- stages ---------------------------------------------------------------------
     async def _commit_loop(self) -> None:
         while True:
-            batch, fut = await self._scrubbed.get()  # in the order batches finish
-            try:
-                results = fut.result()
-            except Exception as exc:
-                for p in batch:
-                    _fail(p, IngestError(f"normalization worker failed ({exc}); retry", 503))
-                continue
+            ready = [await self._scrubbed.get()]  # in the order batches finish
+            while not self._scrubbed.empty():  # and whatever else finished meanwhile
+                ready.append(self._scrubbed.get_nowait())
             prepared: list[_Prepared] = []
-            offset = 0
-            for p in batch:
-                p.results = results[offset : offset + len(p.jobs)]
-                offset += len(p.jobs)
-                bad = next((r for r in p.results if not r[0]), None)
-                if bad is not None:
-                    _fail(p, IngestError(bad[1], 400))
-                    continue
-                prepared.append(_prepare(p))
+            for batch, fut in ready:
+                prepared.extend(_prepared_of(batch, fut))
             if not prepared:
                 continue
             self.batches += 1
@@ -199,6 +188,27 @@ class Pipeline:
             for prep in prepared:
                 if not prep.pending.future.done():
                     prep.pending.future.set_result(prep.pending.env.event_id or "")
+
+
+def _prepared_of(batch: list[_Pending], fut: asyncio.Future[list[Result]]) -> list[_Prepared]:
+    """The envelopes of a scrubbed batch ready to commit; the others are answered now."""
+    try:
+        results = fut.result()
+    except Exception as exc:
+        for p in batch:
+            _fail(p, IngestError(f"normalization worker failed ({exc}); retry", 503))
+        return []
+    prepared: list[_Prepared] = []
+    offset = 0
+    for p in batch:
+        p.results = results[offset : offset + len(p.jobs)]
+        offset += len(p.jobs)
+        bad = next((r for r in p.results if not r[0]), None)
+        if bad is not None:
+            _fail(p, IngestError(bad[1], 400))
+            continue
+        prepared.append(_prepare(p))
+    return prepared
 
 
 def _split(
