@@ -110,6 +110,7 @@ class ProcessPool:
         self._stopping = False
         self.on_idle: Callable[[], None] | None = None
         self.restarts = 0
+        self._replacing: set[asyncio.Task[None]] = set()
 
     async def start(self) -> None:
         self._workers = list(await asyncio.gather(*(self._spawn() for _ in range(self.size))))
@@ -158,14 +159,22 @@ class ProcessPool:
                     future.set_result(pickle.loads(frame))
                 if self.on_idle is not None:
                     self.on_idle()
-        except (asyncio.IncompleteReadError, OSError, pickle.UnpicklingError) as exc:
-            _fail_all(worker.busy, WorkerDied(f"scrubbing worker exited ({exc!r})"))
-        if not self._stopping:
-            asyncio.get_running_loop().create_task(self._replace(worker))
+        except (asyncio.IncompleteReadError, OSError, pickle.UnpicklingError, IndexError) as exc:
+            reason = f"scrubbing worker exited ({type(exc).__name__})"
+        worker.task = None  # from now on dispatch skips it
+        _fail_all(worker.busy, WorkerDied(reason))
+        worker.writer.close()
+        if worker.process.is_alive():
+            worker.process.kill()
+        if self._stopping:
+            return
+        if self.on_idle is not None:
+            self.on_idle()  # with no worker left, what is buffered is answered 503 now
+        task = asyncio.get_running_loop().create_task(self._replace(worker))
+        self._replacing.add(task)
+        task.add_done_callback(self._replacing.discard)
 
     async def _replace(self, dead: _Worker) -> None:
-        dead.task = None
-        dead.writer.close()
         delay = 0.5
         while not self._stopping:
             try:

@@ -5,7 +5,7 @@ Event data is untrusted and may still hold personal data a source did not scrub 
 default scrubbing skips exception messages), so every text field passes `scrub` and goes
 into the body as code (fenced) or escaped inline text, never as live Markdown/HTML.
 
-`scrub` is the relay's own message-text rule (`relay.normalize.MESSAGE_ACTIONS`: credit
+`scrub` is the relay's own message-text rule (`relay.pii_config.MESSAGE_ACTIONS`: credit
 cards, e-mails, US SSNs, IPs) run by Sentry's library (`sentry_relay.pii_strip_event`) on
 the plain string, so a ticket and the relay's store scrub text the same way.  The relay's
 other rules (Sentry's `@common:filter` on keys such as "password" or "token") are keyed to
@@ -26,7 +26,7 @@ from typing import Any
 from sentry_relay.processing import pii_strip_event, validate_pii_config
 
 from sxtriage.models import Event, Issue, IssueKey, Trace
-from sxtriage.relay.normalize import MESSAGE_ACTIONS
+from sxtriage.relay.pii_config import MESSAGE_ACTIONS
 
 MAX_FRAMES = 8
 MAX_CRUMBS = 10
