@@ -190,6 +190,9 @@ def _cell(m: dict[str, float]) -> str:
 
 
 def run() -> dict[str, Any]:
+    from sxtriage.runtime_tuning import tune_runtime
+
+    tune_runtime()  # as `sxtriage` does at start (GC and thread switching), for both modes
     print(f"machine: {machine()}")
     print(f"{RUNS} run(s) of {SECONDS:.0f} s per rate; ms, median [min–max] of runs")
     keys = ("ack_p50", "ack_p99", "feed_p50", "feed_p99", "paint_p50", "paint_p99")

@@ -7,6 +7,7 @@ import contextlib
 import gc
 import json
 import socket
+import sys
 import threading
 import time
 import uuid
@@ -17,9 +18,9 @@ import httpx
 import pytest
 
 from sxtriage.config import Settings
-from sxtriage.gc_tuning import YOUNG_THRESHOLD, quiet_gc
 from sxtriage.relay.loop_thread import LoopThread
 from sxtriage.relay.server import RelayServer
+from sxtriage.runtime_tuning import SWITCH_INTERVAL, YOUNG_THRESHOLD, tune_runtime
 from sxtriage.store import Store
 
 
@@ -158,10 +159,11 @@ async def test_busy_port_raises_and_leaves_no_thread(relay_settings: Settings) -
     assert not any(t.name == "sxtriage-relay" and t.is_alive() for t in threading.enumerate())
 
 
-async def test_relay_start_quiets_the_gc_once(relay: RelayServer) -> None:
+async def test_relay_start_tunes_the_runtime_once(relay: RelayServer) -> None:
     assert gc.get_threshold()[0] >= YOUNG_THRESHOLD
     assert gc.get_freeze_count() > 0
-    assert quiet_gc() is False  # once per process
+    assert sys.getswitchinterval() == pytest.approx(SWITCH_INTERVAL)
+    assert tune_runtime() is False  # once per process
     # Reference cycles created after start-up are still collected.
     node = _Node()
     node.me = node

@@ -23,7 +23,6 @@ from typing import Any
 from aiohttp import web
 
 from sxtriage.config import ConfigError, LoadedSettings, Settings
-from sxtriage.gc_tuning import quiet_gc
 from sxtriage.relay import local
 from sxtriage.relay.envelope import Envelope, EnvelopeError, envelope_from_store, parse_envelope
 from sxtriage.relay.forward import Forwarder
@@ -31,6 +30,7 @@ from sxtriage.relay.ingest import IngestError, Pipeline
 from sxtriage.relay.limits import BodyError, LimitError, Limits, decompress
 from sxtriage.relay.loop_thread import LoopThread
 from sxtriage.relay.stream import Broadcaster
+from sxtriage.runtime_tuning import tune_runtime
 from sxtriage.store import Store, StoreError
 
 CORS = {
@@ -103,7 +103,7 @@ class RelayServer:
         self._thread = LoopThread() if own_thread else None
         """Serve on a private loop (default), so an embedding UI never delays ingest."""
         self._tune_gc = tune_gc
-        """Apply `gc_tuning.quiet_gc()` (once per process) when the relay starts."""
+        """Apply `runtime_tuning.tune_runtime()` (once per process) when the relay starts."""
         self._own_store = store is None
         self.store = store if store is not None else Store(settings.db_path)
         self.limits = Limits.from_settings(settings)
@@ -141,7 +141,7 @@ class RelayServer:
     async def start(self, host: str | None = None, port: int | None = None) -> str:
         """Listen; returns the base URL.  Awaitable from the embedding program's loop."""
         if self._tune_gc:
-            quiet_gc()
+            tune_runtime()
         if self._thread is None:
             return await self._start(host, port)
         self._thread.start()

@@ -8,7 +8,7 @@ from typing import Any
 import click
 
 from sxtriage.config import LoadedSettings, Settings
-from sxtriage.gc_tuning import quiet_gc
+from sxtriage.runtime_tuning import tune_runtime
 from sxtriage.store import Store
 from sxtriage.ui.backend import Backend
 
@@ -66,7 +66,7 @@ def run_tui(loaded: LoadedSettings) -> int:
             err=True,
         )
         return 2
-    quiet_gc()  # full collections pause every thread: keep them rare (see gc_tuning.py)
+    tune_runtime()  # rare full collections, prompt thread switches (see runtime_tuning.py)
     store = Store(settings.db_path)
     try:
         backend = build_backend(settings, store)
