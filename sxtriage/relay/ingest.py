@@ -3,7 +3,7 @@
 Requests are batched: what arrives in one event-loop turn is split evenly over the free
 scrubbing workers, and while every worker is busy new requests accumulate into the next
 batch (`workers.py`).  Batches are committed in the order they finish, each by one store
-job (group commit).  A request's future resolves only after its rows are committed, so
+job (group commit, `persist.py`).  A request's future resolves only after its rows are committed, so
 an HTTP 2xx always means "durable".  Batches overlap: while batch N commits, batch N+1 is
 being scrubbed.
 """
@@ -13,16 +13,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import sqlite3
 import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
 
-from sxtriage.relay import grouping
 from sxtriage.relay.envelope import DROPPED_TYPES, EVENT_TYPES, Envelope
 from sxtriage.relay.normalize import Job, Result
+from sxtriage.relay.persist import ItemRow, Prepared, Published, commit_batch
 from sxtriage.relay.pii_config import build_pii_config
 from sxtriage.relay.workers import Pool, make_pool
 from sxtriage.store import Store
@@ -39,15 +37,6 @@ class IngestError(Exception):
 
 
 @dataclass(slots=True)
-class Published:
-    """One committed envelope, ready for the stream."""
-
-    seq: int
-    data: str
-    issues: list[str]
-
-
-@dataclass(slots=True)
 class _Pending:
     env: Envelope
     service: str
@@ -55,14 +44,6 @@ class _Pending:
     future: asyncio.Future[str]
     jobs: list[int] = field(default_factory=list)
     results: list[Result] = field(default_factory=list)
-
-
-@dataclass(slots=True)
-class _Prepared:
-    pending: _Pending
-    header: str
-    items: list[tuple[dict[str, Any], str, dict[str, Any] | None]]
-    received: float
 
 
 class Pipeline:
@@ -82,7 +63,7 @@ class Pipeline:
         self._buffer_jobs: list[Job] = []
         self._flush_scheduled = False
         self._scrubbed: asyncio.Queue[tuple[list[_Pending], asyncio.Future[list[Result]]]]
-        self._committing: asyncio.Queue[tuple[list[_Prepared], asyncio.Task[list[Published]]]]
+        self._committing: asyncio.Queue[tuple[list[Prepared], asyncio.Task[list[Published]]]]
         self._pool: Pool | None = None
         self._tasks: list[asyncio.Task[None]] = []
         self.events = 0
@@ -164,13 +145,15 @@ class Pipeline:
             ready = [await self._scrubbed.get()]  # in the order batches finish
             while not self._scrubbed.empty():  # and whatever else finished meanwhile
                 ready.append(self._scrubbed.get_nowait())
-            prepared: list[_Prepared] = []
+            prepared: list[Prepared] = []
             for batch, fut in ready:
                 prepared.extend(_prepared_of(batch, fut))
             if not prepared:
                 continue
             self.batches += 1
-            task = asyncio.ensure_future(self.store.transact(lambda c, b=prepared: _commit(c, b)))
+            task = asyncio.ensure_future(
+                self.store.transact(lambda c, b=prepared: commit_batch(c, b))
+            )
             self._committing.put_nowait((prepared, task))
 
     async def _publish_loop(self) -> None:
@@ -180,17 +163,18 @@ class Pipeline:
                 published = await task
             except Exception as exc:
                 for prep in prepared:
-                    _fail(prep.pending, IngestError(f"database write failed ({exc}); retry", 503))
+                    _fail(prep.owner, IngestError(f"database write failed ({exc}); retry", 503))
                 continue
             self.events += sum(1 for prep in prepared for it in prep.items if it[2] is not None)
             if published:
                 self._publish(published)
             for prep in prepared:
-                if not prep.pending.future.done():
-                    prep.pending.future.set_result(prep.pending.env.event_id or "")
+                pending: _Pending = prep.owner
+                if not pending.future.done():
+                    pending.future.set_result(pending.env.event_id or "")
 
 
-def _prepared_of(batch: list[_Pending], fut: asyncio.Future[list[Result]]) -> list[_Prepared]:
+def _prepared_of(batch: list[_Pending], fut: asyncio.Future[list[Result]]) -> list[Prepared]:
     """The envelopes of a scrubbed batch ready to commit; the others are answered now."""
     try:
         results = fut.result()
@@ -198,7 +182,7 @@ def _prepared_of(batch: list[_Pending], fut: asyncio.Future[list[Result]]) -> li
         for p in batch:
             _fail(p, IngestError(f"normalization worker failed ({exc}); retry", 503))
         return []
-    prepared: list[_Prepared] = []
+    prepared: list[Prepared] = []
     offset = 0
     for p in batch:
         p.results = results[offset : offset + len(p.jobs)]
@@ -242,13 +226,13 @@ def _json_text(payload: bytes) -> str:
     return json.dumps(value, separators=(",", ":"))
 
 
-def _prepare(p: _Pending) -> _Prepared:
+def _prepare(p: _Pending) -> Prepared:
     """Build the stream items in the loop thread (cheap), ready for the commit job."""
     headers = dict(p.env.headers)
     headers["__sxtriage_service"] = p.service
     received = time.time()
     results = iter(p.results)
-    items: list[tuple[dict[str, Any], str, dict[str, Any] | None]] = []
+    items: list[ItemRow] = []
     for item in p.env.items:
         ih = {k: v for k, v in item.headers.items() if k != "length"}
         if item.type in _WORKER_TYPES:
@@ -265,152 +249,5 @@ def _prepare(p: _Pending) -> _Prepared:
         first = next((s for _, _, s in items if s), None)
         if first is not None:
             p.env.headers["event_id"] = first["event_id"]
-    return _Prepared(p, json.dumps(headers, separators=(",", ":")), items, received)
-
-
-def _commit(conn: sqlite3.Connection, batch: list[_Prepared]) -> list[Published]:
-    """Runs on the store's writer thread inside one transaction."""
-    out: list[Published] = []
-    for prep in batch:
-        service = prep.pending.service
-        kept: list[tuple[dict[str, Any], str, dict[str, Any] | None]] = []
-        issues: dict[str, dict[str, Any]] = {}
-        for ih, text, summary in prep.items:
-            if summary is not None:
-                exists = conn.execute(
-                    "SELECT 1 FROM events WHERE event_id=?", (summary["event_id"],)
-                ).fetchone()
-                if exists:
-                    continue  # a retried event: stored once, counted once
-                if summary.get("issue_id"):
-                    ih = dict(ih, __sxtriage_issue_id=summary["issue_id"])
-                    issues[summary["issue_id"]] = _group(conn, service, summary, issues)
-            kept.append((ih, text, summary))
-        if not kept:
-            continue
-        body = ",".join(f"[{json.dumps(ih, separators=(',', ':'))},{text}]" for ih, text, _ in kept)
-        data = f"[{prep.header},[{body}]]"
-        cur = conn.execute(
-            "INSERT INTO envelopes(received, service, project_id, data) VALUES (?,?,?,?)",
-            (prep.received, service, prep.pending.project_id, data),
-        )
-        seq = int(cur.lastrowid or 0)
-        for ih, text, summary in kept:
-            if summary is not None:
-                _insert_event(conn, seq, service, summary, text, prep.received)
-            elif ih.get("type") == "span":
-                _insert_spans(conn, seq, service, prep.pending.env.headers, text, prep.received)
-        issue_texts = []
-        for issue in issues.values():
-            itext = json.dumps(issue, separators=(",", ":"))
-            conn.execute(
-                "INSERT INTO issues(source, id, service, status, last_seen, data, seq) "
-                "VALUES ('relay',?,?,?,?,?,?) ON CONFLICT(source, id) DO UPDATE SET "
-                "status=excluded.status, last_seen=excluded.last_seen, data=excluded.data, "
-                "seq=excluded.seq",
-                (issue["id"], service, issue["status"], prep.received, itext, seq),
-            )
-            issue_texts.append(itext)
-        out.append(Published(seq, data, issue_texts))
-    return out
-
-
-def _group(
-    conn: sqlite3.Connection,
-    service: str,
-    summary: dict[str, Any],
-    batch_issues: dict[str, dict[str, Any]],
-) -> dict[str, Any]:
-    issue_id = summary["issue_id"]
-    issue = batch_issues.get(issue_id)
-    if issue is None:
-        row = conn.execute(
-            "SELECT data FROM issues WHERE source='relay' AND id=?", (issue_id,)
-        ).fetchone()
-        issue = json.loads(row[0]) if row else None
-    short = ""
-    if issue is None:
-        key = f"relay.shortid.{service}"
-        row = conn.execute("SELECT value FROM kv WHERE key=?", (key,)).fetchone()
-        counter = int(row[0]) + 1 if row else 1
-        conn.execute(
-            "INSERT INTO kv(key, value) VALUES (?, ?) "
-            "ON CONFLICT(key) DO UPDATE SET value=excluded.value",
-            (key, str(counter)),
-        )
-        short = grouping.short_id(service, counter)
-    new_user = False
-    if summary.get("user"):
-        cur = conn.execute(
-            "INSERT OR IGNORE INTO relay_issue_users(issue_id, user) VALUES (?, ?)",
-            (issue_id, summary["user"]),
-        )
-        new_user = cur.rowcount == 1
-    return grouping.apply_event(issue, summary, service=service, short=short, new_user=new_user)
-
-
-def _insert_event(
-    conn: sqlite3.Connection,
-    seq: int,
-    service: str,
-    summary: dict[str, Any],
-    text: str,
-    received: float,
-) -> None:
-    conn.execute(
-        "INSERT OR IGNORE INTO events(event_id, seq, service, issue_id, type, level, received, "
-        "timestamp, trace_id, release, environment, data) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
-        (
-            summary["event_id"],
-            seq,
-            service,
-            summary.get("issue_id"),
-            summary["type"],
-            summary["level"],
-            summary.get("received") or received,
-            summary.get("timestamp"),
-            summary.get("trace_id"),
-            summary.get("release"),
-            summary.get("environment"),
-            text,
-        ),
-    )
-
-
-def _insert_spans(
-    conn: sqlite3.Connection,
-    seq: int,
-    service: str,
-    env_headers: dict[str, Any],
-    text: str,
-    received: float,
-) -> None:
-    """Streamed spans (v2 container) are kept for the trace view."""
-    try:
-        value = json.loads(text)
-        spans = value.get("items") if isinstance(value, dict) else None
-    except ValueError:
-        return
-    if not isinstance(spans, list) or not spans:
-        return
-    first = spans[0] if isinstance(spans[0], dict) else {}
-    trace = env_headers.get("trace") if isinstance(env_headers.get("trace"), dict) else {}
-    trace_id = first.get("trace_id") or trace.get("trace_id")
-    conn.execute(
-        "INSERT INTO events(event_id, seq, service, issue_id, type, level, received, "
-        "timestamp, trace_id, release, environment, data) VALUES (?,?,?,NULL,'span',NULL,?,"
-        "?,?,?,?,?)",
-        (
-            f"spans-{uuid.uuid4().hex}",
-            seq,
-            service,
-            received,
-            first.get("start_timestamp")
-            if isinstance(first.get("start_timestamp"), float)
-            else None,
-            trace_id,
-            trace.get("release"),
-            trace.get("environment"),
-            text,
-        ),
-    )
+    header = json.dumps(headers, separators=(",", ":"))
+    return Prepared(p.service, p.project_id, p.env.headers, header, items, received, p)

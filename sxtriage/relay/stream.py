@@ -21,7 +21,7 @@ from collections.abc import Iterable
 
 from aiohttp import web
 
-from sxtriage.relay.ingest import Published
+from sxtriage.relay.persist import Published
 from sxtriage.store import Store
 
 ENVELOPE_EVENT = "application/x-sentry-envelope"
