@@ -1,7 +1,7 @@
 """Four simulated services sending realistic traffic to a relay.
 
-`api` goes through the real `sentry-sdk` (a Client whose transport points at the relay
-DSN, driven from a worker thread so the event loop never blocks).  `web`, `mobile` and
+`api` goes through the real `sentry-sdk` (`api_sdk.py`: a Client whose transport points
+at the relay DSN, driven from a worker thread so the event loop never blocks).  `web`, `mobile` and
 `search` replay payloads recorded from the real JavaScript, React-Native-shaped and Go
 SDKs (`sxtriage/sim/payloads/`) with fresh event ids, timestamps, trace ids and varied
 errors, exactly as those SDKs put them on the wire (query-string auth and text/plain for
@@ -15,10 +15,8 @@ import contextlib
 import copy
 import json
 import random
-import sys
 import time
 import uuid
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -27,6 +25,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from sxtriage.relay.envelope import parse_envelope
+from sxtriage.sim.api_sdk import ApiSdk
 
 PAYLOADS = Path(__file__).parent / "payloads"
 PROJECTS = {"api": 1, "web": 2, "mobile": 3, "search": 4}
@@ -126,8 +125,8 @@ class TrafficGenerator:
         }
         self._http: httpx.AsyncClient | None = None
         self._task: asyncio.Task[None] | None = None
-        self._sdk_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sim-api-sdk")
-        self._sdk: Any = None
+        dsn = f"http://{KEY}@{self._netloc}/{PROJECTS['api']}"
+        self._api = ApiSdk(dsn, self.release, self.rng)
 
     # --- lifecycle ------------------------------------------------------------------
     async def start(self) -> None:
@@ -140,12 +139,7 @@ class TrafficGenerator:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
             self._task = None
-        if self._sdk is not None:
-            client, self._sdk = self._sdk, None
-            await asyncio.get_running_loop().run_in_executor(
-                self._sdk_thread, lambda: client.close(timeout=2)
-            )
-        self._sdk_thread.shutdown(wait=False)
+        await self._api.close()
         if self._http is not None:
             await self._http.aclose()
             self._http = None
@@ -173,6 +167,12 @@ class TrafficGenerator:
             await self._error(service)
 
     # --- senders --------------------------------------------------------------------
+    def _count(self, ok: bool) -> None:
+        if ok:
+            self.sent += 1
+        else:
+            self.errors += 1
+
     def _client(self) -> httpx.AsyncClient:
         if self._http is None:
             self._http = httpx.AsyncClient(timeout=10)
@@ -202,12 +202,9 @@ class TrafficGenerator:
         try:
             resp = await self._client().post(self.relay_url + path, content=body, headers=headers)
         except httpx.HTTPError:
-            self.errors += 1
+            self._count(False)
             return
-        if resp.status_code // 100 == 2:
-            self.sent += 1
-        else:
-            self.errors += 1
+        self._count(resp.status_code // 100 == 2)
 
     def _base(self, service: str, kind: str) -> tuple[_Recorded, dict[str, Any]]:
         pool = [
@@ -243,7 +240,8 @@ class TrafficGenerator:
     ) -> None:
         trace_id = trace_id or uuid.uuid4().hex
         if service == "api":
-            await self._api_error(trace_id, etype, value, level, fingerprint, transaction)
+            ok = await self._api.error(trace_id, etype, value, level, fingerprint, transaction)
+            self._count(ok)
             return
         rec, event = self._base(service, "error")
         excs = event.get("exception")
@@ -275,7 +273,10 @@ class TrafficGenerator:
         self, service: str, trace_id: str, *, duration: float | None = None, name: str | None = None
     ) -> None:
         if service == "api":
-            await self._api_transaction(trace_id, duration or self.rng.uniform(0.02, 0.4), name)
+            ok = await self._api.transaction(
+                trace_id, duration or self.rng.uniform(0.02, 0.4), name
+            )
+            self._count(ok)
             return
         pool = [r for r in self._recorded.get(service, []) if r.event.get("type") == "transaction"]
         if not pool:  # web/mobile recordings have no transactions: a slow error stands in
@@ -293,99 +294,6 @@ class TrafficGenerator:
             for s in event.get("spans") or []
         ]
         await self._replay(service, rec, event)
-
-    # --- api through the real sentry-sdk --------------------------------------------
-    def _sdk_client(self) -> Any:
-        if self._sdk is None:
-            import sentry_sdk
-
-            self._sdk = sentry_sdk.Client(
-                dsn=f"http://{KEY}@{self._netloc}/{PROJECTS['api']}",
-                default_integrations=False,
-                release=self.release["api"],
-                environment="production",
-                server_name="api-7f9c",
-                traces_sample_rate=1.0,
-            )
-        return self._sdk
-
-    async def _in_sdk(self, fn: Any) -> None:
-        loop = asyncio.get_running_loop()
-        try:
-            await loop.run_in_executor(self._sdk_thread, fn)
-            self.sent += 1
-        except Exception:
-            self.errors += 1
-
-    async def _api_error(
-        self,
-        trace_id: str,
-        etype: str | None,
-        value: str | None,
-        level: str,
-        fingerprint: list[str] | None,
-        transaction: str | None,
-    ) -> None:
-        choices = [
-            ("UpstreamTimeout", "OpenAI request timed out after 30s", "POST /chat/generate"),
-            ("KeyError", "'character_id'", "GET /characters/{id}"),
-            ("IntegrityError", "duplicate key value violates unique constraint", "POST /signup"),
-            ("RuntimeError", "TMDB API degraded: 3 retries", "GET /movies/{id}"),
-        ]
-        default = self.rng.choice(choices)
-        name, text, tx = etype or default[0], value or default[1], transaction or default[2]
-        user = f"u_{self.rng.randrange(1, 400)}"
-        release = self.release["api"]
-
-        def send() -> None:
-            import sentry_sdk
-            from sentry_sdk.utils import event_from_exception
-
-            client = self._sdk_client()
-            error_cls = type(name, (Exception,), {"__module__": "api.handlers"})
-            try:
-                _raise(error_cls, text)
-            except Exception:
-                event, hint = event_from_exception(sys.exc_info(), client_options=client.options)
-            event.update(level=level, transaction=tx, release=release, user={"id": user})
-            event["contexts"] = {"trace": {"trace_id": trace_id, "span_id": uuid.uuid4().hex[:16]}}
-            if fingerprint:
-                event["fingerprint"] = fingerprint
-            client.capture_event(event, hint=hint, scope=sentry_sdk.Scope(client=client))
-
-        await self._in_sdk(send)
-
-    async def _api_transaction(self, trace_id: str, duration: float, name: str | None) -> None:
-        tx = name or self.rng.choice(["POST /chat/generate", "GET /movies/{id}", "POST /checkout"])
-
-        def send() -> None:
-            import sentry_sdk
-
-            client = self._sdk_client()
-            end = time.time()
-            start = end - duration
-            root = uuid.uuid4().hex[:16]
-            event = {
-                "type": "transaction",
-                "transaction": tx,
-                "start_timestamp": start,
-                "timestamp": end,
-                "contexts": {"trace": {"trace_id": trace_id, "span_id": root, "op": "http.server"}},
-                "spans": [
-                    {
-                        "trace_id": trace_id,
-                        "span_id": uuid.uuid4().hex[:16],
-                        "parent_span_id": root,
-                        "op": "db.query",
-                        "description": "SELECT * FROM characters WHERE id = %s",
-                        "start_timestamp": start + duration * 0.05,
-                        "timestamp": start + duration * 0.3,
-                    }
-                ],
-            }
-            client.capture_event(event, scope=sentry_sdk.Scope(client=client))
-
-        await self._in_sdk(send)
 
     # --- scenarios ------------------------------------------------------------------
     async def trigger(self, scenario: str) -> str:
@@ -453,8 +361,6 @@ class TrafficGenerator:
                         json={"status": "resolved"},
                     )
         self.release["api"] = "api@1.4.3"
-        if self._sdk is not None:
-            self._sdk.options["release"] = "api@1.4.3"
         await self._error("api", etype=kind[0], value=kind[1])
 
     async def _s_bad_release(self) -> None:
@@ -484,7 +390,3 @@ class TrafficGenerator:
                 value="price facet missing in index",
                 fingerprint=["search-price-facet-missing"],
             )
-
-
-def _raise(cls: type[Exception], text: str) -> None:
-    raise cls(text)
