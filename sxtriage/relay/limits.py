@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 import zlib
 from dataclasses import dataclass
 
@@ -87,3 +89,18 @@ def _brotli(body: bytes, limit: int) -> bytes:
     except brotli.error as exc:
         raise BodyError(f"invalid br body ({exc}); send valid brotli or no encoding") from None
     return out
+
+
+def decode_store_body(body: bytes, limit: int) -> bytes:
+    """A legacy `/store/` body as JSON bytes, like Sentry Relay's store endpoint: plain
+    JSON, or base64 of JSON, or base64 of zlib-compressed JSON (old Raven SDKs)."""
+    stripped = body.lstrip()
+    if not stripped or stripped.startswith(b"{"):
+        return body
+    try:
+        binary = base64.b64decode(stripped, validate=False)
+    except (binascii.Error, ValueError):
+        raise BodyError("store body is neither JSON nor base64; send the event as JSON") from None
+    if binary.lstrip().startswith(b"{"):
+        return binary
+    return _inflate(binary, zlib.MAX_WBITS, limit, "zlib store")

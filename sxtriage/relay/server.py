@@ -27,7 +27,13 @@ from sxtriage.relay import local
 from sxtriage.relay.envelope import Envelope, EnvelopeError, envelope_from_store, parse_envelope
 from sxtriage.relay.forward import Forwarder
 from sxtriage.relay.ingest import IngestError, Pipeline
-from sxtriage.relay.limits import BodyError, LimitError, Limits, decompress
+from sxtriage.relay.limits import (
+    BodyError,
+    LimitError,
+    Limits,
+    decode_store_body,
+    decompress,
+)
 from sxtriage.relay.loop_thread import LoopThread
 from sxtriage.relay.stream import Broadcaster
 from sxtriage.runtime_tuning import tune_runtime
@@ -269,6 +275,8 @@ class RelayServer:
             raw = await self._read_raw(request)
             encoding = request.headers.get("Content-Encoding")
             body = decompress(raw, encoding, self.limits.max_decompressed_bytes)
+            if store:
+                body = decode_store_body(body, self.limits.max_decompressed_bytes)
             env = envelope_from_store(body) if store else parse_envelope(body, self.limits)
             if store and len(body) > self.limits.max_event_bytes:
                 raise LimitError(
