@@ -2,10 +2,11 @@
 
 Every event and transaction goes through `StoreNormalizer.normalize_event` and then one
 `pii_strip_event` with Sentry's default datascrubbing config merged with an application
-rule that also scrubs message text.  Both are CPU-bound, so the pipeline runs
-`process_batch` in worker processes (`workers.py`); JSON crosses the Rust boundary as strings (no
-re-encoding in between) and each worker parses the result once to compute the grouping
-summary that comes back with it.
+rule that also scrubs message text (cut per event to what it can match, same result:
+`pii_config.py`).  Both are CPU-bound, so the pipeline runs `process_batch` in worker
+processes (`workers.py`); JSON crosses the Rust boundary as strings (no re-encoding in
+between) and each worker parses the result once to compute the grouping summary that
+comes back with it.
 """
 
 from __future__ import annotations

@@ -28,7 +28,7 @@ from concurrent.futures import ThreadPoolExecutor
 from multiprocessing.connection import Connection
 from typing import Any, Protocol
 
-from sxtriage.relay.normalize import Job, Result, init_worker, process_batch
+from sxtriage.relay.normalize import Job, Result, init_worker, process_batch, scrub_json
 
 _HEADER = struct.Struct("!i")
 _READY = b"ready"
@@ -51,7 +51,7 @@ class Pool(Protocol):
 def worker_main(conn: Connection, pii_config_json: str) -> None:
     """A worker process: answer each batch in order until the relay closes the socket."""
     init_worker(pii_config_json)
-    process_batch([])  # warm sentry_relay before saying ready
+    scrub_json(b'{"message":"warm-up"}', None)  # first real batch pays no set-up
     conn.send_bytes(_READY)
     while True:
         try:
@@ -131,12 +131,13 @@ class ProcessPool:
         reader, writer = await asyncio.open_unix_connection(sock=sock, limit=2**26)
         worker = _Worker(process, reader, writer)
         try:
-            ready = await asyncio.wait_for(worker.read_frame(), 60)
+            ready: bytes | Exception = await asyncio.wait_for(worker.read_frame(), 60)
         except (asyncio.IncompleteReadError, TimeoutError, OSError) as exc:
-            process.kill()
-            raise RuntimeError(f"a scrubbing worker did not start ({exc!r})") from exc
+            ready = exc
         if ready != _READY:
-            raise RuntimeError("a scrubbing worker answered garbage at start")
+            process.kill()
+            writer.close()
+            raise RuntimeError(f"a scrubbing worker did not start ({ready!r:.80})")
         return worker
 
     def idle(self) -> int:
