@@ -182,6 +182,7 @@ async def test_health(relay: RelayServer) -> None:
     async with httpx.AsyncClient() as c:
         body = (await c.get(relay.url + "/health")).json()
     assert body["status"] == "ok" and body["subscribers"] == 0 and body["db_bytes"] > 0
+    assert body["scrub_workers"] == 2 and body["scrub_restarts"] == 0
 
 
 async def test_process_pool_relay(relay_settings: Settings) -> None:

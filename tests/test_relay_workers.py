@@ -87,5 +87,8 @@ async def test_relay_answers_503_for_a_lost_batch_then_recovers(relay_settings: 
                     break
                 await asyncio.sleep(0.1)
             assert again.status_code == 200
+            health = (await client.get(server.url + "/health")).json()
+            assert health["status"] == "ok" and health["scrub_workers"] == 1
+            assert health["scrub_restarts"] == 1
     finally:
         await server.stop()

@@ -347,7 +347,15 @@ class RelayServer:
         return None, "unknown"
 
     async def _health(self, request: web.Request) -> web.Response:
-        body = {"status": "ok", **self.stats, "db_bytes": self.store.size_bytes()}
+        pool = self.pipeline.pool
+        workers = pool.alive() if pool is not None else 0
+        body = {
+            "status": "ok" if workers else "degraded",
+            **self.stats,
+            "db_bytes": self.store.size_bytes(),
+            "scrub_workers": workers,
+            "scrub_restarts": pool.restarts if pool is not None else 0,
+        }
         return web.json_response(body)
 
 

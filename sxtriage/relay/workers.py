@@ -40,6 +40,7 @@ class WorkerDied(Exception):
 
 class Pool(Protocol):
     on_idle: Callable[[], None] | None
+    restarts: int
 
     async def start(self) -> None: ...
     def idle(self) -> int: ...
@@ -234,6 +235,7 @@ class ThreadPool:
         self._pii = pii_config_json
         self._threads = threads
         self._busy = 0
+        self.restarts = 0
         self._executor: ThreadPoolExecutor | None = None
         self.on_idle: Callable[[], None] | None = None
 
