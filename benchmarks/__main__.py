@@ -2,6 +2,8 @@
 
 `python -m benchmarks relay ui` runs only those; results are merged into
 benchmarks/results/latest.json (a partial run keeps the other modules' last numbers).
+With more than one module, each runs in a fresh interpreter of its own, as the product
+would: one module's leftovers (heap size, GC state, threads) never weigh on the next.
 """
 
 from __future__ import annotations
@@ -9,6 +11,7 @@ from __future__ import annotations
 import importlib
 import json
 import pkgutil
+import subprocess
 import sys
 from pathlib import Path
 
@@ -29,9 +32,14 @@ def main() -> int:
             f"choose from {', '.join(n.removeprefix('bench_') for n in names)}"
         )
         return 2
-    for name in names:
-        if only and name.removeprefix("bench_") not in only and name not in only:
-            continue
+    chosen = [n for n in names if not only or n.removeprefix("bench_") in only or n in only]
+    if len(chosen) > 1:
+        failed = 0
+        for name in chosen:
+            cmd = [sys.executable, "-m", "benchmarks", name]
+            failed += subprocess.run(cmd, cwd=HERE.parent, check=False).returncode != 0
+        return 1 if failed else 0
+    for name in chosen:
         mod = importlib.import_module(f"benchmarks.{name}")
         print(f"\n== {name} ==", flush=True)
         results[name] = mod.run()
