@@ -2,8 +2,9 @@
 
 `python -m benchmarks relay ui` runs only those; results are merged into
 benchmarks/results/latest.json (a partial run keeps the other modules' last numbers).
-With more than one module, each runs in a fresh interpreter of its own, as the product
-would: one module's leftovers (heap size, GC state, threads) never weigh on the next.
+With more than one module, each runs in a fresh interpreter of its own, with the
+runtime settings `sxtriage` applies at start (`runtime_tuning.tune_runtime`): one
+module's leftovers (heap size, GC state, threads) never weigh on the next.
 """
 
 from __future__ import annotations
@@ -39,6 +40,9 @@ def main() -> int:
             cmd = [sys.executable, "-m", "benchmarks", name]
             failed += subprocess.run(cmd, cwd=HERE.parent, check=False).returncode != 0
         return 1 if failed else 0
+    from sxtriage.runtime_tuning import tune_runtime
+
+    tune_runtime()
     for name in chosen:
         mod = importlib.import_module(f"benchmarks.{name}")
         print(f"\n== {name} ==", flush=True)
