@@ -39,6 +39,9 @@ from sxtriage.relay.stream import Broadcaster
 from sxtriage.runtime_tuning import tune_runtime
 from sxtriage.store import Store, StoreError
 
+_REFUSED = (LimitError, EnvelopeError, BodyError, IngestError)
+"""What an ingest request can be refused with; each carries its one-line reason."""
+
 CORS = {
     "Access-Control-Allow-Origin": "*",
     "Access-Control-Allow-Methods": "GET, POST, PUT, OPTIONS",
@@ -284,19 +287,11 @@ class RelayServer:
                     f"{self.limits.max_event_bytes}-byte limit"
                 )
             event_id = await self.pipeline.submit(env, service, project_id)
-        except LimitError as exc:
-            self.stats_.rejected += 1
-            return error(413, str(exc))
-        except (EnvelopeError, BodyError) as exc:
-            self.stats_.rejected += 1
-            return error(400, str(exc))
-        except IngestError as exc:
-            self.stats_.rejected += 1
-            return error(exc.status, str(exc))
-        self.stats_.accepted += 1
+        except _REFUSED as exc:
+            return self._refused(exc)
         if self.forwarder is not None and not store:
             self.forwarder.submit(service, raw, encoding)
-        return web.json_response({"id": event_id or None})
+        return self._accepted(event_id)
 
     async def _envelope(self, request: web.Request) -> web.Response:
         return await self._dsn_ingest(request, store=False)
@@ -319,20 +314,20 @@ class RelayServer:
     async def _stream_post(self, request: web.Request) -> web.Response:
         """Spotlight's ingest: no auth; the service comes from the envelope's `dsn`."""
         try:
-            body = await self._read_body(request)
-            env = parse_envelope(body, self.limits)
-        except LimitError as exc:
-            self.stats_.rejected += 1
-            return error(413, str(exc))
-        except (EnvelopeError, BodyError) as exc:
-            self.stats_.rejected += 1
-            return error(400, str(exc))
-        project_id, service = self._service_from_dsn(env)
-        try:
+            env = parse_envelope(await self._read_body(request), self.limits)
+            project_id, service = self._service_from_dsn(env)
             event_id = await self.pipeline.submit(env, service, project_id)
-        except IngestError as exc:
-            self.stats_.rejected += 1
-            return error(exc.status, str(exc))
+        except _REFUSED as exc:
+            return self._refused(exc)
+        return self._accepted(event_id)
+
+    def _refused(self, exc: Exception) -> web.Response:
+        """One line naming the problem: 413 for a limit, 400 for a bad body, or the
+        pipeline's own status (503 while it cannot take work)."""
+        self.stats_.rejected += 1
+        return error(getattr(exc, "status", 400), str(exc))
+
+    def _accepted(self, event_id: str | None) -> web.Response:
         self.stats_.accepted += 1
         return web.json_response({"id": event_id or None})
 
