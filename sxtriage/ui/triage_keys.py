@@ -69,6 +69,15 @@ class TriageKeysMixin:
             )
         return issues
 
+    def _triage_targets(self) -> tuple[Any, list[Issue]] | None:
+        """The triage engine and the issues an action applies to; None (after saying
+        which is missing) when either is."""
+        engine = self._engine()
+        if engine is None:
+            return None
+        issues = self._targets()
+        return (engine, issues) if issues else None
+
     def _confirm_then(
         self,
         issues: list[Issue],
@@ -104,11 +113,10 @@ class TriageKeysMixin:
             await engine.submit(action, issues)
 
     def _simple(self, kind: ActionKind, verb: str, **fields: Any) -> None:
-        if self._engine() is None:
+        ready = self._triage_targets()
+        if ready is None:
             return
-        issues = self._targets()
-        if not issues:
-            return
+        _engine, issues = ready
         action = new_action(kind, issues, **fields)
         self._confirm_then(issues, verb, lambda: self._submit(action, issues))
 
@@ -123,11 +131,10 @@ class TriageKeysMixin:
         self._simple(ActionKind.UNRESOLVE, "Unresolve")
 
     def action_ignore(self) -> None:
-        if self._engine() is None:
+        ready = self._triage_targets()
+        if ready is None:
             return
-        issues = self._targets()
-        if not issues:
-            return
+        _engine, issues = ready
         from sxtriage.ui.modals.ignore import IgnoreModal
 
         def chosen(spec: IgnoreSpec | None) -> None:
@@ -140,12 +147,10 @@ class TriageKeysMixin:
 
     # --- assignment ---------------------------------------------------------------------
     def action_assign(self) -> None:
-        engine = self._engine()
-        if engine is None:
+        ready = self._triage_targets()
+        if ready is None:
             return
-        issues = self._targets()
-        if not issues:
-            return
+        engine, issues = ready
         from sxtriage.ui.modals.assign import AssignChoice, AssignModal
 
         async def open_modal() -> None:
@@ -165,12 +170,10 @@ class TriageKeysMixin:
         self._spawn(open_modal())
 
     def action_assign_me(self) -> None:
-        engine = self._engine()
-        if engine is None:
+        ready = self._triage_targets()
+        if ready is None:
             return
-        issues = self._targets()
-        if not issues:
-            return
+        engine, issues = ready
 
         async def go() -> None:
             me = await engine.me_actor()
