@@ -12,7 +12,7 @@ import os
 import re
 import tomllib
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import urlsplit
 
 import platformdirs
@@ -72,6 +72,17 @@ class ServiceConfig(BaseModel):
         if v is not None and not _REPO.match(v):
             raise ValueError(f"github_repo {v!r} must look like owner/name")
         return v
+
+
+class ViewConfig(BaseModel):
+    """`[[views]]` in config.toml: a named feed section."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, max_length=40)
+    query: str = "is:unresolved"
+    sort: str = "date"
+    services: list[str] = Field(default_factory=list)
 
 
 def default_services() -> dict[str, ServiceConfig]:
@@ -141,6 +152,12 @@ class Settings(BaseSettings):
     does not stop the others."""
     quiet_hours: str | None = None
     """"22:00-07:00": no bell at night."""
+    views: list[ViewConfig] = Field(default_factory=list)
+    """Named feed sections, shown beside the org's saved issue views."""
+    relay_embed: bool = False
+    """Embed a relay in the TUI when none answers on relay_host:relay_port."""
+    server_dialect: Literal["auto", "sentry", "self-hosted", "glitchtip"] = "auto"
+    """Which Sentry-compatible server sentry_url is; "auto" detects it."""
 
     @classmethod
     def settings_customise_sources(cls, settings_cls, init_settings, *args, **kwargs):  # type: ignore[no-untyped-def]
@@ -276,6 +293,8 @@ _TOML_ALIASES = {
     ("relay", "forward"): "relay_forward",
     ("relay", "max_event_bytes"): "relay_max_event_bytes",
     ("relay", "max_envelope_bytes"): "relay_max_envelope_bytes",
+    ("relay", "embed"): "relay_embed",
+    ("sentry", "dialect"): "server_dialect",
 }
 
 

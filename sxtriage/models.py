@@ -97,6 +97,15 @@ class Issue(_Model):
     sentry_issue_id: str | None = None
     """For a relay issue: the Sentry issue its events resolved to, when known."""
     tags: dict[str, str] = Field(default_factory=dict)
+    for_review: bool = False
+    """Sentry's `inbox` is set: the issue waits in "For Review" until marked reviewed."""
+    inbox_reason: str | None = None
+    """Why it is for review (Sentry's GroupInboxReason name: "new", "regression", …)."""
+    is_unhandled: bool = False
+    status_details: dict[str, Any] = Field(default_factory=dict)
+    """What the server stored with the status (e.g. {"ignoreCount": 100}, {"inRelease": "1.2"})."""
+    stats_24h: list[int] = Field(default_factory=list)
+    """Events per hour over the last 24 h, oldest first (Sentry's `stats["24h"]`)."""
 
     @property
     def key(self) -> IssueKey:
@@ -221,6 +230,28 @@ class Project(_Model):
     slug: str
     name: str = ""
     platform: str | None = None
+
+
+class Release(_Model):
+    """One release of the org (`/organizations/{org}/releases/`)."""
+
+    version: str
+    short_version: str | None = None
+    date_created: datetime | None = None
+    projects: list[str] = Field(default_factory=list)
+    """Slugs of the projects the release belongs to."""
+
+
+class IssueView(_Model):
+    """A named feed section: one of the org's saved issue views, or one from config.toml."""
+
+    id: str
+    name: str
+    query: str = "is:unresolved"
+    sort: str = "date"
+    services: list[str] = Field(default_factory=list)
+    """Empty: every service."""
+    origin: Literal["sentry", "config"] = "config"
 
 
 # --- deltas: what sources send to the feed --------------------------------------------
