@@ -1,0 +1,1 @@
+"""Compatibility suite against real Sentry-compatible servers (GlitchTip, Bugsink)."""
