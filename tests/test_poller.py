@@ -46,7 +46,13 @@ async def test_cold_load_then_one_request_per_idle_poll() -> None:
             assert len(sink.deltas) == 3  # one delta per page, never one big snapshot
             assert any("loading…" in h.detail for h in sink.health)
             cold = api_requests(server)
-            assert cold == 3
+            # the server probe, the org's projects (slug → id, once), then three pages
+            assert cold == 5
+            assert [r.path for r in server.requests[:2]] == [
+                "/api/settings/",
+                "/api/0/organizations/scenextras/projects/",
+            ]
+            assert all("project=1" in r.query for r in server.requests[2:5])
             assert await poller.poll_now() == 0
             assert api_requests(server) == cold + 1
             idle = server.requests[-1]
@@ -164,7 +170,10 @@ async def test_invalid_token_backs_off_and_reports() -> None:
             await asyncio.sleep(0.5)
             task.cancel()
             await asyncio.gather(task, return_exceptions=True)
-        assert len(server.requests) == 1
+        # the server probe, then one refused request: no tight retry loop
+        assert [r.path for r in server.requests][1:] == [
+            "/api/0/organizations/scenextras/projects/"
+        ]
         assert not poller.health.ok and "sxtriage login" in (poller.health.error or "")
         assert "retrying in 60s" in poller.health.detail
         assert poller.stale and not sink.deltas

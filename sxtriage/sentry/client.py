@@ -1,17 +1,15 @@
-"""Typed async client for Sentry's web API (sentry.io, self-hosted, or `sxtriage sim`).
+"""Typed async client for Sentry's web API (sentry.io, self-hosted, GlitchTip, or `sxtriage sim`).
 
-One `httpx.AsyncClient` (HTTP/1.1 keep-alive, bearer token).  Cursor pagination follows
-the `Link` header; `X-Sentry-Rate-Limit-*` headers are tracked and honoured before the
-next request; 429 waits `Retry-After`; 5xx and timeouts are retried with jittered
-exponential backoff; every failure ends as a typed `SentryError`.
+Every call names the Sentry file it follows; the request shapes a server wants (paths,
+sort names, note body) come from its `Wire` (`sxtriage.sentry.dialect`), detected once by
+`detect()`.  Services map to project *ids* (Sentry refuses slugs in `project=`), read from
+`/organizations/{org}/projects/` and cached.  Transport concerns (auth, pacing, retries,
+errors, the log line of each failed request) live in `sxtriage.sentry.transport`.
 """
 
 from __future__ import annotations
 
-import asyncio
-import json
 import logging
-import random
 import time
 from collections.abc import AsyncIterator, Callable
 from typing import Any, TypeVar
@@ -19,20 +17,19 @@ from typing import Any, TypeVar
 import httpx
 from pydantic import BaseModel, ValidationError
 
-from sxtriage import __version__
 from sxtriage.config import ServiceConfig
-from sxtriage.models import Event, Issue, Member, Project, Team, Trace
-from sxtriage.sentry import wire
+from sxtriage.models import Event, Issue, IssueView, Member, Project, Release, Team, Trace
+from sxtriage.sentry import dialect, wire
+from sxtriage.sentry.capabilities import Capabilities, Feature
 from sxtriage.sentry.errors import (
     BadResponse,
     NotFound,
-    RateLimited,
     SentryError,
-    SentryTimeout,
-    SentryUnavailable,
-    error_for_status,
+    UnknownProject,
+    Unsupported,
 )
-from sxtriage.sentry.http import Page, RateLimitState, error_detail, parse_link_next, retry_after
+from sxtriage.sentry.http import Page, RateLimitState, parse_link_next
+from sxtriage.sentry.transport import QueryParams, Transport
 from sxtriage.sentry.update import IssueUpdate
 
 __all__ = [
@@ -49,6 +46,8 @@ M = TypeVar("M", bound=BaseModel)
 R = TypeVar("R")
 # What a schema-valid but semantically odd answer can raise while being converted.
 _CONVERSION_ERRORS = (TypeError, ValueError, AttributeError, KeyError, IndexError, OverflowError)
+MAX_LIMIT = 100
+"""Sentry's paginator caps a page at 100 (src/sentry/api/paginator.py, MAX_LIMIT)."""
 
 
 def _why(exc: Exception) -> str:
@@ -59,9 +58,6 @@ def _why(exc: Exception) -> str:
     return f"{type(exc).__name__}: {exc}"
 
 
-USER_AGENT = f"sxtriage/{__version__} (+https://github.com/scenextras/sxtriage)"
-
-
 class SentryClient:
     def __init__(
         self,
@@ -70,6 +66,7 @@ class SentryClient:
         token: str | None,
         *,
         services: dict[str, ServiceConfig] | None = None,
+        dialect_override: str = "auto",
         timeout: float = 15,
         max_retries: int = 4,
         transport: httpx.AsyncBaseTransport | None = None,
@@ -79,32 +76,29 @@ class SentryClient:
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.org = org
-        self.max_retries = max_retries
-        self.backoff_base = backoff_base
-        self.max_retry_after = max_retry_after
-        self.rate_limit = RateLimitState()
-        self.requests = 0
-        self.bytes_received = 0
-        self._clock = clock
+        self.wire = dialect.guess(self.base_url)
+        self._dialect_override = dialect_override
+        self._detected = False
+        self.t = Transport(
+            self.base_url,
+            token,
+            timeout=timeout,
+            max_retries=max_retries,
+            transport=transport,
+            backoff_base=backoff_base,
+            max_retry_after=max_retry_after,
+            clock=clock,
+            saas=dialect.is_saas(self.base_url),
+        )
         self._project_service: dict[str, str] = {}
-        self._project_ids: dict[str, str] | None = None
         for name, svc in (services or {}).items():
             for slug in svc.projects:
                 self._project_service[slug] = name
-        headers = {"User-Agent": USER_AGENT, "Accept": "application/json"}
-        if token:
-            headers["Authorization"] = f"Bearer {token}"
-        self._http = httpx.AsyncClient(
-            base_url=self.base_url,
-            headers=headers,
-            timeout=httpx.Timeout(timeout),
-            limits=httpx.Limits(max_connections=8, max_keepalive_connections=4),
-            transport=transport,
-            follow_redirects=False,
-        )
+        self._projects: list[Project] | None = None
 
+    # --- lifecycle and shared state ---------------------------------------------------
     async def aclose(self) -> None:
-        await self._http.aclose()
+        await self.t.aclose()
 
     async def __aenter__(self) -> SentryClient:
         return self
@@ -113,84 +107,56 @@ class SentryClient:
         await self.aclose()
 
     @property
+    def capabilities(self) -> Capabilities:
+        return self.wire.capabilities
+
+    @property
+    def rate_limit(self) -> RateLimitState:
+        return self.t.rate_limit
+
+    @property
+    def max_retries(self) -> int:
+        return self.t.max_retries
+
+    @property
+    def requests(self) -> int:
+        return self.t.requests
+
+    @property
+    def bytes_received(self) -> int:
+        return self.t.bytes_received
+
+    @property
     def project_service(self) -> dict[str, str]:
         return self._project_service
 
-    # --- transport -----------------------------------------------------------------
+    async def detect(self) -> Capabilities:
+        """Which server this is (once); the capabilities the rest of the code asks."""
+        if not self._detected:
+            self.wire = await dialect.detect(self.t.http, self.base_url, self._dialect_override)
+            self.t.saas = self.wire.dialect is dialect.Dialect.SENTRY_SAAS
+            self._detected = True
+        return self.wire.capabilities
 
-    def _backoff(self, attempt: int) -> float:
-        return min(8.0, self.backoff_base * (2**attempt)) * random.uniform(0.5, 1.5)
+    def require(self, feature: Feature) -> None:
+        if reason := self.capabilities.reason(feature):
+            raise Unsupported(reason)
 
     async def request(
         self,
         method: str,
         path: str,
         *,
-        params: Any = None,
+        params: QueryParams = None,
         json_body: Any = None,
         idempotent: bool = True,
     ) -> httpx.Response:
-        """Send one request with rate-limit pacing and retries; raise a typed error."""
-        url = path if path.startswith("/") else f"/api/0/{path}"
-        attempt = 0
-        while True:
-            if wait := self.rate_limit.wait_needed(self._clock()):
-                await asyncio.sleep(wait)
-            try:
-                self.requests += 1
-                resp = await self._http.request(method, url, params=params, json=json_body)
-            except httpx.TimeoutException:
-                if idempotent and attempt < self.max_retries:
-                    await asyncio.sleep(self._backoff(attempt))
-                    attempt += 1
-                    continue
-                raise SentryTimeout(
-                    f"Sentry did not answer {method} {url} in time; check the network "
-                    f"or {self.base_url} (retrying on the next poll)"
-                ) from None
-            except (httpx.ConnectError, httpx.RemoteProtocolError, httpx.ReadError) as exc:
-                if attempt < min(self.max_retries, 2):
-                    await asyncio.sleep(self._backoff(attempt))
-                    attempt += 1
-                    continue
-                raise SentryUnavailable(
-                    f"cannot reach Sentry at {self.base_url} ({type(exc).__name__}); check "
-                    "the URL (SENTRY_URL) and your network"
-                ) from None
-            self.bytes_received += len(resp.content)
-            self.rate_limit.update(resp.headers)
-            status = resp.status_code
-            if status < 400:
-                return resp
-            if status == 429:
-                self.rate_limit.throttled += 1
-                wait = retry_after(resp)
-                if attempt < self.max_retries and wait <= self.max_retry_after:
-                    await asyncio.sleep(wait)
-                    attempt += 1
-                    continue
-                raise RateLimited(
-                    f"rate limited by Sentry on {url}; retry in {wait:.0f}s",
-                    retry_after=wait,
-                    detail=error_detail(resp),
-                )
-            if status >= 500 and idempotent and attempt < self.max_retries:
-                await asyncio.sleep(self._backoff(attempt))
-                attempt += 1
-                continue
-            raise error_for_status(status, url=url, detail=error_detail(resp))
+        return await self.t.request(
+            method, path, params=params, json_body=json_body, idempotent=idempotent
+        )
 
     async def _json(self, method: str, path: str, **kw: Any) -> tuple[Any, httpx.Response]:
-        resp = await self.request(method, path, **kw)
-        if resp.status_code == 204 or not resp.content:
-            return None, resp
-        try:
-            return json.loads(resp.content), resp
-        except (ValueError, UnicodeDecodeError):
-            raise BadResponse(
-                f"Sentry sent malformed JSON for {path}; if this persists, check the "
-                "SENTRY_URL points at a Sentry API"
-            ) from None
+        return await self.t.get_json(method, path, **kw)
 
     def _items(self, raw: Any, model: type[M], path: str, convert: Callable[[M], R]) -> list[R]:
         """Validate and convert each item; a bad item is skipped and logged, not fatal."""
@@ -213,8 +179,42 @@ class SentryClient:
     def _org(self, rest: str) -> str:
         return f"organizations/{self.org}/{rest}"
 
-    # --- issues --------------------------------------------------------------------
+    # --- projects: slugs ↔ ids -------------------------------------------------------------
+    async def projects(self) -> list[Project]:
+        """The org's projects, fetched once."""
+        if self._projects is None:
+            await self.list_projects()
+        assert self._projects is not None
+        return self._projects
 
+    async def project_ids(self, slugs: list[str]) -> list[str]:
+        """Numeric ids for project slugs; a slug the org lacks is an `UnknownProject`."""
+        if not slugs:
+            return []
+        by_slug = {p.slug: p.id for p in await self.projects()}
+        missing = [s for s in slugs if s not in by_slug]
+        if missing:
+            known = ", ".join(sorted(by_slug)) or "none"
+            raise UnknownProject(
+                f"org {self.org!r} has no project {missing[0]!r} (it has: {known}); fix "
+                "[services] in config.toml or run `sxtriage config init`"
+            )
+        return [by_slug[s] for s in slugs]
+
+    def _slug_of(self, project_id: str | None) -> str | None:
+        for p in self._projects or []:
+            if p.id == project_id:
+                return p.slug
+        return None
+
+    async def _ensure_projects(self) -> None:
+        if self._projects is None:
+            try:
+                await self.list_projects()
+            except SentryError:
+                return
+
+    # --- issues --------------------------------------------------------------------
     async def list_issues(
         self,
         *,
@@ -222,19 +222,36 @@ class SentryClient:
         projects: list[str] | None = None,
         environment: list[str] | None = None,
         stats_period: str | None = None,
+        group_stats_period: str | None = "24h",
         sort: str = "date",
         cursor: str | None = None,
-        limit: int = 100,
+        limit: int = MAX_LIMIT,
+        ids: list[str] | None = None,
     ) -> Page[Issue]:
+        """One page of the org's issues.
+
+        Follows src/sentry/issues/endpoints/organization_group_index.py (GET): `project`
+        must be numeric ids (src/sentry/api/bases/organization.py,
+        get_requested_project_ids_unchecked), `groupStatsPeriod` one of '', 24h, 14d, auto,
+        `expand=inbox` adds the For Review state, `limit` at most 100.
+        """
         params: list[tuple[str, str]] = [
             ("query", query),
-            ("sort", sort),
-            ("limit", str(max(1, min(limit, 100)))),
+            ("sort", self.wire.sort(sort)),
+            ("limit", str(max(1, min(limit, MAX_LIMIT)))),
         ]
-        params += [("project", p) for p in projects or []]
+        params += [("project", p) for p in await self.project_ids(projects or [])]
         params += [("environment", e) for e in environment or []]
+        if ids:
+            params += [(self.wire.list_ids_param, i) for i in ids]
+            if not projects and self.wire.all_projects_param:
+                params.append(("project", self.wire.all_projects_param))
         if stats_period:
             params.append(("statsPeriod", stats_period))
+        if group_stats_period:
+            params.append(("groupStatsPeriod", group_stats_period))
+        if self.capabilities.has(Feature.INBOX):
+            params.append(("expand", "inbox"))
         if cursor:
             params.append(("cursor", cursor))
         path = self._org("issues/")
@@ -252,50 +269,79 @@ class SentryClient:
             cursor = page.next_cursor
 
     async def get_issue(self, issue_id: str) -> Issue:
-        path = self._org(f"issues/{issue_id}/")
+        # src/sentry/issues/endpoints/group_details.py (GET); GlitchTip: /issues/{id}/ only.
+        path = self.wire.issue_path(self.org, issue_id)
         raw, _ = await self._json("GET", path)
         return self._one(raw, wire.WireIssue, path, self._to_issue)
 
+    def _check_update(self, update: IssueUpdate) -> dict[str, Any]:
+        body = update.to_json()
+        if self.wire.put_needs_status and "status" not in body:
+            raise Unsupported(
+                f"{self.capabilities.label} can only change an issue's status "
+                f"(not {', '.join(sorted(body)) or 'nothing'})"
+            )
+        return body
+
     async def update_issue(self, issue_id: str, update: IssueUpdate) -> Issue:
-        path = self._org(f"issues/{issue_id}/")
-        raw, _ = await self._json("PUT", path, json_body=update.to_json())
+        """Change one issue and return it as the server stored it.
+
+        Follows src/sentry/issues/endpoints/group_details.py (PUT) →
+        src/sentry/api/helpers/group_index/update.py (update_groups) and its validator
+        src/sentry/api/helpers/group_index/validators/group.py (GroupValidator).
+        """
+        body = self._check_update(update)
+        path = self.wire.issue_path(self.org, issue_id)
+        raw, _ = await self._json("PUT", path, json_body=body)
+        if isinstance(raw, dict) and "shortId" not in raw:
+            # Sentry's group PUT answers the changed fields only: read the issue back.
+            return await self.get_issue(issue_id)
         return self._one(raw, wire.WireIssue, path, self._to_issue)
 
-    async def bulk_update(self, issue_ids: list[str], update: IssueUpdate) -> None:
-        body = update.to_json()
-        for i in range(0, len(issue_ids), 100):
-            chunk = issue_ids[i : i + 100]
+    async def bulk_update(self, issue_ids: list[str], update: IssueUpdate) -> list[Issue]:
+        """Change many issues (chunks of 100) and read them back as stored.
+
+        Follows organization_group_index.py (PUT, `id` params) → update_groups.
+        """
+        body = self._check_update(update)
+        out: list[Issue] = []
+        for i in range(0, len(issue_ids), MAX_LIMIT):
+            chunk = issue_ids[i : i + MAX_LIMIT]
             await self.request(
                 "PUT", self._org("issues/"), params=[("id", x) for x in chunk], json_body=body
             )
+            out += await self.issues_by_id(chunk)
+        return out
+
+    async def issues_by_id(self, issue_ids: list[str]) -> list[Issue]:
+        """The current state of these issues (the list's `group` / `id` selector)."""
+        out: list[Issue] = []
+        for i in range(0, len(issue_ids), MAX_LIMIT):
+            chunk = issue_ids[i : i + MAX_LIMIT]
+            page = await self.list_issues(query="", ids=chunk, limit=len(chunk))
+            out += page.items
+        return out
 
     async def add_note(self, issue_id: str, text: str) -> None:
-        await self.request(
-            "POST", f"issues/{issue_id}/comments/", json_body={"text": text}, idempotent=False
-        )
+        # src/sentry/issues/endpoints/group_notes.py + src/sentry/api/serializers/
+        # rest_framework/group_notes.py (NoteSerializer: `text`, `mentions`);
+        # GlitchTip: apps/issue_events/api/comments.py ({"data": {"text"}}).
+        self.require(Feature.NOTES)
+        path = self.wire.issue_path(self.org, issue_id, "comments/")
+        await self.request("POST", path, json_body=self.wire.note_body(text), idempotent=False)
 
     # --- events and traces ------------------------------------------------------------
-
     def _to_issue(self, w: wire.WireIssue) -> Issue:
         return wire.to_issue(w, self._project_service)
 
     def _to_event(self, w: wire.WireEvent) -> Event:
-        return wire.to_event(w, self._project_service, self._slug_of(w.projectID))
-
-    def _slug_of(self, project_id: str | None) -> str | None:
-        return (self._project_ids or {}).get(project_id or "")
-
-    async def _ensure_projects(self) -> None:
-        if self._project_ids is None:
-            try:
-                projects = await self.list_projects()
-            except SentryError:
-                return
-            self._project_ids = {p.id: p.slug for p in projects}
+        slug = self._slug_of(w.projectID)
+        return wire.to_event(w, self._project_service, slug)
 
     async def get_event(self, issue_id: str, event_id: str) -> Event:
+        # src/sentry/issues/endpoints/group_event_details.py (latest|oldest|recommended|id).
         await self._ensure_projects()
-        path = self._org(f"issues/{issue_id}/events/{event_id}/")
+        path = self.wire.issue_path(self.org, issue_id, f"events/{event_id}/")
         raw, _ = await self._json("GET", path)
         return self._one(raw, wire.WireEvent, path, self._to_event)
 
@@ -305,14 +351,18 @@ class SentryClient:
     async def list_events(
         self, issue_id: str, cursor: str | None = None, limit: int = 50
     ) -> Page[Event]:
+        # src/sentry/issues/endpoints/group_events.py (`full`, `per_page`, cursor).
         await self._ensure_projects()
-        path = self._org(f"issues/{issue_id}/events/")
-        params = [("per_page", str(limit))] + ([("cursor", cursor)] if cursor else [])
+        path = self.wire.issue_path(self.org, issue_id, "events/")
+        params = [("per_page", str(max(1, min(limit, MAX_LIMIT))))]
+        params += [("cursor", cursor)] if cursor else []
         raw, resp = await self._json("GET", path, params=params)
         events = self._items(raw, wire.WireEvent, path, self._to_event)
         return Page(events, parse_link_next(resp.headers.get("Link")))
 
     async def get_trace(self, trace_id: str) -> Trace:
+        # src/sentry/api/endpoints/organization_trace.py (the span tree of one trace).
+        self.require(Feature.TRACES)
         path = self._org(f"trace/{trace_id}/")
         raw, _ = await self._json("GET", path)
         if not isinstance(raw, list | dict):
@@ -323,36 +373,98 @@ class SentryClient:
             raise BadResponse(f"unexpected answer from {path}: {_why(exc)}") from None
 
     async def resolve_event_id(self, event_id: str) -> str | None:
+        """The issue id of an event id, or None."""
+        if self.capabilities.has(Feature.EVENT_ID_LOOKUP) and self.wire.org_scoped_issue_paths:
+            # src/sentry/api/endpoints/event_id_lookup.py
+            try:
+                raw, _ = await self._json("GET", self._org(f"eventids/{event_id}/"))
+            except NotFound:
+                return None
+            group = raw.get("groupId") if isinstance(raw, dict) else None
+            return str(group) if group is not None else None
+        # GlitchTip: an event id as the issue list's query is a direct hit.
+        page = await self.list_issues(query=event_id, limit=1)
+        return page.items[0].id if page.items else None
+
+    async def resolve_short_id(self, short_id: str) -> Issue | None:
+        # src/sentry/issues/endpoints/short_id_lookup.py (ShortIdLookupEndpoint).
+        self.require(Feature.SHORT_ID_LOOKUP)
         try:
-            raw, _ = await self._json("GET", self._org(f"eventids/{event_id}/"))
+            raw, _ = await self._json("GET", self._org(f"shortids/{short_id}/"))
         except NotFound:
             return None
-        group = raw.get("groupId") if isinstance(raw, dict) else None
-        return str(group) if group is not None else None
+        group = raw.get("group") if isinstance(raw, dict) else None
+        if group is None:
+            return None
+        return self._one(group, wire.WireIssue, "shortids", self._to_issue)
 
     # --- org ------------------------------------------------------------------------
-
-    async def _all(self, path: str, model: type[M], convert: Callable[[M], R]) -> list[R]:
+    async def _all(
+        self, path: str, model: type[M], convert: Callable[[M], R], params: QueryParams = None
+    ) -> list[R]:
         out: list[R] = []
         cursor: str | None = None
         while True:
-            params = [("cursor", cursor)] if cursor else None
-            raw, resp = await self._json("GET", path, params=params)
+            page_params = list(params or []) + ([("cursor", cursor)] if cursor else [])
+            raw, resp = await self._json("GET", path, params=page_params or None)
             out += self._items(raw, model, path, convert)
             cursor = parse_link_next(resp.headers.get("Link"))
             if not cursor:
                 return out
 
     async def list_members(self) -> list[Member]:
+        # src/sentry/core/endpoints/organization_member_index.py
         return await self._all(self._org("members/"), wire.WireMember, wire.to_member)
 
     async def list_teams(self) -> list[Team]:
+        # src/sentry/core/endpoints/organization_teams.py
         return await self._all(self._org("teams/"), wire.WireTeam, wire.to_team)
 
     async def list_projects(self) -> list[Project]:
+        # src/sentry/core/endpoints/organization_projects.py (`id`, `slug`, `platform`)
         projects = await self._all(self._org("projects/"), wire.WireProjectRef, wire.to_project)
-        self._project_ids = {p.id: p.slug for p in projects}
+        self._projects = projects
         return projects
+
+    async def list_releases(
+        self, project: str | None = None, query: str | None = None, limit: int = 50
+    ) -> list[Release]:
+        """The org's releases, newest first (optionally of one project slug).
+
+        Follows src/sentry/api/endpoints/organization_releases.py (GET: `project` ids,
+        `query` on the version, `per_page`).
+        """
+        self.require(Feature.RELEASES)
+        params: list[tuple[str, str]] = [("per_page", str(max(1, min(limit, MAX_LIMIT))))]
+        if project:
+            params += [("project", p) for p in await self.project_ids([project])]
+        if query:
+            params.append(("query", query))
+        path = self._org("releases/")
+        raw, _ = await self._json("GET", path, params=params)
+        return self._items(raw, wire.WireReleaseItem, path, wire.to_release)
+
+    async def list_issue_views(self) -> list[IssueView]:
+        """The org's saved issue views.
+
+        Follows src/sentry/issues/endpoints/organization_group_search_views.py (GET).
+        """
+        self.require(Feature.ISSUE_VIEWS)
+        path = self._org("group-search-views/")
+        raw, _ = await self._json("GET", path)
+        return self._items(raw, wire.WireIssueView, path, self._to_view)
+
+    def _to_view(self, w: wire.WireIssueView) -> IssueView:
+        return wire.to_view(w, self._project_service, self._slug_of)
+
+    async def token_scopes(self) -> list[str] | None:
+        """The scopes of the token (src/sentry/api/endpoints/index.py: `auth.scopes`)."""
+        raw, _ = await self._json("GET", "/api/0/")
+        auth = raw.get("auth") if isinstance(raw, dict) else None
+        scopes = auth.get("scopes") if isinstance(auth, dict) else None
+        if isinstance(scopes, list):
+            return [str(s) for s in scopes]
+        return None
 
 
 class SentryDetailSource:
@@ -380,6 +492,8 @@ class SentryDetailSource:
             return None
 
     async def trace(self, trace_id: str) -> Trace | None:
+        if not self.client.capabilities.has(Feature.TRACES):
+            return None
         try:
             return await self.client.get_trace(trace_id)
         except NotFound:

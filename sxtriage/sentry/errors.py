@@ -83,8 +83,21 @@ class BadResponse(SentryError):
     """The answer is not the JSON shape the API documents."""
 
 
+class Unsupported(SentryError):
+    """The server lacks the feature this request needs; the message says which and why."""
+
+
+class UnknownProject(SentryError):
+    """A project slug in the service map that the org does not have."""
+
+
 def error_for_status(
-    status: int, *, url: str, detail: str | None, retry_after: float | None = None
+    status: int,
+    *,
+    url: str,
+    detail: str | None,
+    retry_after: float | None = None,
+    saas: bool = True,
 ) -> SentryError:
     """Map an HTTP error answer to its typed error, with an actionable message."""
     what = f" ({detail})" if detail else ""
@@ -117,9 +130,10 @@ def error_for_status(
             detail=detail,
         )
     if status >= 500:
+        where = "check status.sentry.io" if saas else "check the server's logs"
         return ServerError(
             f"Sentry answered {status} for {url}{what}; it is likely a transient outage, "
-            "retry later or check status.sentry.io",
+            f"retry later or {where}",
             status=status,
             detail=detail,
         )

@@ -70,14 +70,43 @@ def parse_link_next(header: str | None) -> str | None:
     return None
 
 
+def first_reason(body: object, depth: int = 0) -> str | None:
+    """The first human reason in an error body, whatever its shape.
+
+    Sentry (DRF) answers `{"detail": "…"}`, `{"field": ["…"]}` or `["…"]`; django-ninja
+    servers (GlitchTip) `{"detail": [{"loc": [...], "msg": "…"}]}`.
+    """
+    if depth > 4:
+        return None
+    if isinstance(body, str):
+        return body.strip() or None
+    if isinstance(body, list):
+        for item in body:
+            if (reason := first_reason(item, depth + 1)) is not None:
+                return reason
+        return None
+    if not isinstance(body, dict):
+        return None
+    if isinstance(body.get("msg"), str):
+        loc = body.get("loc")
+        where = ".".join(str(p) for p in loc if p not in ("query", "body")) if loc else ""
+        return f"{where}: {body['msg']}" if where else body["msg"]
+    for key in ("detail", "message", "error"):
+        if key in body and (reason := first_reason(body[key], depth + 1)) is not None:
+            return reason
+    for key, value in body.items():
+        if (reason := first_reason(value, depth + 1)) is not None:
+            return reason if key in ("non_field_errors", "__all__") else f"{key}: {reason}"
+    return None
+
+
 def error_detail(resp: httpx.Response) -> str | None:
     try:
         body = resp.json()
     except (ValueError, UnicodeDecodeError):
         return None
-    if isinstance(body, dict) and isinstance(body.get("detail"), str):
-        return body["detail"][:200]
-    return None
+    reason = first_reason(body)
+    return reason[:200] if reason else None
 
 
 def retry_after(resp: httpx.Response) -> float:

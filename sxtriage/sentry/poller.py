@@ -4,7 +4,9 @@ The first poll pages through the unresolved issues of the configured services' p
 (progress in `health.detail`).  Later polls ask only for issues seen after the newest
 `lastSeen` already known (`query=lastSeen:>T`, `sort=date`, no status filter, so an
 issue that changed status *and* got events arrives with its new status); an idle poll
-answers `[]`.  Every `reconcile_every` seconds the unresolved set is listed again so
+answers `[]`.  A server without `lastSeen:>T` (GlitchTip reads it as a tag) is asked for
+its issues by `-last_seen` instead, page after page until one reaches the watermark.
+Every `reconcile_every` seconds the unresolved set is listed again so
 issues resolved/ignored/reassigned elsewhere arrive as upserts, deleted ones as removals,
 and events that arrived late (an event's timestamp older than the newest `lastSeen`)
 are counted in.
@@ -27,6 +29,7 @@ from datetime import UTC, datetime
 
 from sxtriage.config import Settings
 from sxtriage.models import Issue, IssueDelta, Source, SourceHealth, Status
+from sxtriage.sentry.capabilities import Feature
 from sxtriage.sentry.client import SentryClient
 from sxtriage.sentry.errors import (
     AuthError,
@@ -34,13 +37,16 @@ from sxtriage.sentry.errors import (
     PermissionDenied,
     RateLimited,
     SentryError,
+    UnknownProject,
 )
 from sxtriage.sources import DeltaSink, HealthSink
 
 log = logging.getLogger("sxtriage.sentry.poller")
 
 _Fingerprint = tuple[object, ...]
-CONFIG_ERRORS = (AuthError, PermissionDenied, NotFound)
+CONFIG_ERRORS = (AuthError, PermissionDenied, NotFound, UnknownProject)
+WATERMARK_PAGES = 10
+"""Without `lastSeen:>T` (GlitchTip), at most this many pages of -last_seen per poll."""
 
 
 def fingerprint(issue: Issue) -> _Fingerprint:
@@ -170,6 +176,7 @@ class SentryPoller:
 
     async def _cold_load(self) -> int:
         self.loaded = 0
+        await self.client.detect()
         self._set_health(detail="loading issues…")
         changed = 0
         async for page in self.client.iter_issues(
@@ -186,6 +193,8 @@ class SentryPoller:
 
     async def _incremental(self) -> int:
         assert self.newest is not None
+        if not self.client.capabilities.has(Feature.INCREMENTAL_LAST_SEEN):
+            return await self._incremental_by_order(self.newest)
         changed = 0
         async for page in self.client.iter_issues(
             query=f"lastSeen:>{search_time(self.newest)}",
@@ -194,6 +203,20 @@ class SentryPoller:
             limit=100,
         ):
             changed += await self._emit(self.process(page.items))
+        return changed
+
+    async def _incremental_by_order(self, watermark: datetime) -> int:
+        """Newest-first pages (any status) until an issue at or before the watermark."""
+        changed = 0
+        pages = 0
+        async for page in self.client.iter_issues(
+            query="", projects=self.projects, sort="date", limit=100
+        ):
+            pages += 1
+            fresh = [i for i in page.items if i.last_seen >= watermark]
+            changed += await self._emit(self.process(fresh))
+            if len(fresh) < len(page.items) or pages >= WATERMARK_PAGES:
+                break
         return changed
 
     async def _reconcile(self) -> int:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, field_validator
 
 from sxtriage.models import (
     Breadcrumb,
@@ -18,9 +18,11 @@ from sxtriage.models import (
     ExceptionValue,
     Frame,
     Issue,
+    IssueView,
     Level,
     Member,
     Project,
+    Release,
     Source,
     Span,
     Status,
@@ -30,7 +32,8 @@ from sxtriage.models import (
 
 
 class _Wire(BaseModel):
-    model_config = ConfigDict(extra="ignore", populate_by_name=True)
+    # GlitchTip sends some ids as integers (project ids, event projectID): accept both.
+    model_config = ConfigDict(extra="ignore", populate_by_name=True, coerce_numbers_to_str=True)
 
 
 class WireActor(_Wire):
@@ -68,11 +71,22 @@ class WireIssue(_Wire):
     hasSeen: bool = False
     firstRelease: dict[str, Any] | None = None
     lastRelease: dict[str, Any] | None = None
+    statusDetails: dict[str, Any] | None = None
+    isUnhandled: bool = False
+    inbox: dict[str, Any] | None = None
+    """Set (with `reason`) while the issue is For Review (`expand=inbox`)."""
+    stats: dict[str, Any] | None = None
+    """{"24h": [[epoch_s, count], …]} with `groupStatsPeriod=24h`."""
 
-    @field_validator("count", mode="before")
+    @field_validator("count", "userCount", mode="before")
     @classmethod
     def _count(cls, v: Any) -> Any:
         return 0 if v is None else v
+
+    @field_validator("isUnhandled", "isBookmarked", "hasSeen", mode="before")
+    @classmethod
+    def _flag(cls, v: Any) -> Any:
+        return bool(v) if v is None or isinstance(v, bool | int) else v
 
 
 def _status(value: str) -> Status:
@@ -81,6 +95,36 @@ def _status(value: str) -> Status:
     if value in ("ignored", "muted"):
         return Status.IGNORED
     return Status.UNRESOLVED
+
+
+# src/sentry/models/groupinbox.py (GroupInboxReason): the number Sentry sends → its name.
+_INBOX_REASONS = {
+    0: "new",
+    1: "unignored",
+    2: "regression",
+    3: "manual",
+    4: "reprocessed",
+    5: "escalating",
+    6: "ongoing",
+}
+
+
+def _inbox_reason(inbox: dict[str, Any] | None) -> str | None:
+    if not inbox:
+        return None
+    reason = inbox.get("reason")
+    if isinstance(reason, int) and not isinstance(reason, bool):
+        return _INBOX_REASONS.get(reason, "unknown")
+    return str(reason) if reason is not None else "unknown"
+
+
+def _stats_24h(stats: dict[str, Any] | None) -> list[int]:
+    buckets = (stats or {}).get("24h")
+    out: list[int] = []
+    for b in buckets if isinstance(buckets, list) else []:
+        if isinstance(b, list | tuple) and len(b) == 2 and isinstance(b[1], int | float):
+            out.append(max(0, int(b[1])))
+    return out
 
 
 def _assignee(actor: WireActor | None) -> tuple[str | None, str | None]:
@@ -118,6 +162,11 @@ def to_issue(w: WireIssue, project_service: dict[str, str]) -> Issue:
         priority=w.priority,
         is_bookmarked=w.isBookmarked,
         has_seen=w.hasSeen,
+        for_review=bool(w.inbox),
+        inbox_reason=_inbox_reason(w.inbox),
+        is_unhandled=w.isUnhandled,
+        status_details=w.statusDetails or {},
+        stats_24h=_stats_24h(w.stats),
     )
 
 
@@ -133,19 +182,25 @@ class WireRelease(_Wire):
     version: str | None = None
 
 
+def _either(*names: str) -> Any:
+    return Field(default=None, validation_alias=AliasChoices(*names))
+
+
 class WireEvent(_Wire):
+    """Sentry's event (camelCase); GlitchTip's list answers snake_case names."""
+
     id: str
-    eventID: str | None = None
-    groupID: str | None = None
-    projectID: str | None = None
+    eventID: str | None = _either("eventID", "event_id")
+    groupID: str | None = _either("groupID", "group_id")
+    projectID: str | None = _either("projectID", "project_id")
     title: str = ""
     message: str | None = None
     culprit: str | None = None
     platform: str | None = None
     type: str | None = Field(default=None, alias="type")
     event_type: str | None = Field(default=None, alias="event.type")
-    dateCreated: datetime | None = None
-    dateReceived: datetime | None = None
+    dateCreated: datetime | None = _either("dateCreated", "date_created")
+    dateReceived: datetime | None = _either("dateReceived", "date_received")
     entries: list[Any] = Field(default_factory=list)
     contexts: dict[str, Any] | None = None
     tags: list[WireTag] = Field(default_factory=list)
@@ -408,3 +463,63 @@ def to_team(w: WireTeam) -> Team:
 
 def to_project(w: WireProjectRef) -> Project:
     return Project(id=w.id, slug=w.slug, name=w.name, platform=w.platform)
+
+
+# --- releases and issue views -------------------------------------------------------------
+
+
+class WireReleaseProject(_Wire):
+    slug: str
+
+
+class WireReleaseItem(_Wire):
+    """src/sentry/api/serializers/models/release.py (version, shortVersion, projects)."""
+
+    version: str
+    shortVersion: str | None = None
+    dateCreated: datetime | None = _either("dateCreated", "date_created")
+    projects: list[WireReleaseProject] = Field(default_factory=list)
+
+
+def to_release(w: WireReleaseItem) -> Release:
+    return Release(
+        version=w.version,
+        short_version=w.shortVersion,
+        date_created=w.dateCreated,
+        projects=[p.slug for p in w.projects],
+    )
+
+
+class WireIssueView(_Wire):
+    """src/sentry/api/serializers/models/groupsearchview.py (GroupSearchViewSerializer)."""
+
+    id: str
+    name: str
+    query: str = ""
+    querySort: str = "date"
+    projects: list[str] = Field(default_factory=list)
+    """Project ids."""
+
+
+def to_view(
+    w: WireIssueView,
+    project_service: dict[str, str],
+    slug_of: Any,
+) -> IssueView:
+    services: list[str] = []
+    for pid in w.projects:
+        if pid == "-1":
+            continue
+        slug = slug_of(pid)
+        if slug is not None:
+            name = project_service.get(slug, slug)
+            if name not in services:
+                services.append(name)
+    return IssueView(
+        id=f"sentry:{w.id}",
+        name=w.name,
+        query=w.query,
+        sort=w.querySort or "date",
+        services=services,
+        origin="sentry",
+    )
