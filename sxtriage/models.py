@@ -284,23 +284,69 @@ class SourceHealth(_Model):
 class ActionKind(StrEnum):
     RESOLVE = "resolve"
     RESOLVE_NEXT_RELEASE = "resolve_next_release"
+    RESOLVE_IN_RELEASE = "resolve_in_release"
     UNRESOLVE = "unresolve"
-    IGNORE = "ignore"
+    ARCHIVE = "archive"
+    IGNORE = "archive"
+    """Sentry's former name for ARCHIVE (the same member)."""
     ASSIGN = "assign"
     BOOKMARK = "bookmark"
     MARK_SEEN = "mark_seen"
+    SET_PRIORITY = "set_priority"
+    REVIEW = "review"
+    """Mark reviewed (Sentry's `inbox: false`); with `for_review=True`, back to For Review."""
     NOTE = "note"
     LINK_TICKET = "link_ticket"
 
+    @classmethod
+    def _missing_(cls, value: object) -> ActionKind | None:
+        # outbox and audit rows written before archive was renamed
+        return cls.ARCHIVE if value == "ignore" else None
+
+
+PRIORITIES = ("high", "medium", "low")
+"""Sentry's issue priorities (src/sentry/types/group.py PriorityLevel), highest first."""
+
 
 class IgnoreSpec(_Model):
-    """Sentry's ignore options; all None means "forever"."""
+    """How an issue is archived (Sentry's ignore options).
 
+    `until_escalating`: until Sentry sees it escalate (Sentry's default).  Otherwise the
+    conditions; all None (and not until escalating) means "forever".
+    """
+
+    until_escalating: bool = False
     duration_min: int | None = None
     count: int | None = None
     window_min: int | None = None
     user_count: int | None = None
     user_window_min: int | None = None
+
+    @property
+    def forever(self) -> bool:
+        return not self.until_escalating and not self.has_condition
+
+    @property
+    def has_condition(self) -> bool:
+        return any(
+            v is not None
+            for v in (
+                self.duration_min,
+                self.count,
+                self.window_min,
+                self.user_count,
+                self.user_window_min,
+            )
+        )
+
+    @property
+    def substatus(self) -> str:
+        """The substatus Sentry stores for this archive."""
+        if self.has_condition:
+            return "archived_until_condition_met"
+        if self.until_escalating:
+            return "archived_until_escalating"
+        return "archived_forever"
 
 
 class Action(_Model):
@@ -315,6 +361,14 @@ class Action(_Model):
     """Actor ("user:12", "team:3") for ASSIGN; None clears the assignee."""
     assign_label: str | None = None
     bookmark: bool | None = None
+    priority: str | None = None
+    """high / medium / low for SET_PRIORITY."""
+    release: str | None = None
+    """The release version for RESOLVE_IN_RELEASE."""
+    for_review: bool | None = None
+    """REVIEW: False marks reviewed, True puts the issue back For Review (undo)."""
+    substatus: str | None = None
+    """UNRESOLVE: the unresolved substatus to restore (undo); None means "ongoing"."""
     text: str | None = None
     """Note text, or the ticket URL for LINK_TICKET."""
     created: datetime = Field(default_factory=utcnow)
