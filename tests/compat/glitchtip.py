@@ -142,7 +142,7 @@ class Installation:
             DATABASE_URL=db_url,
             SECRET_KEY="sxtriage-compat-not-secret",
             GLITCHTIP_DOMAIN=web_url,
-            DEFAULT_FROM_EMAIL="glitchtip@compat.test",
+            DEFAULT_FROM_EMAIL="glitchtip@compat.example.com",
             EMAIL_BACKEND="django.core.mail.backends.console.EmailBackend",
             DJANGO_SETTINGS_MODULE="glitchtip.settings",
             PYTHONPATH=str(self.src),

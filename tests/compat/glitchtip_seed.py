@@ -15,8 +15,8 @@ import django
 
 ORG = "compat"
 TEAM = "oncall"
-OWNER = ("owner@compat.test", "Olive Owner")
-MEMBER = ("alice@compat.test", "Alice Member")
+OWNER = ("owner@compat.example.com", "Olive Owner")
+MEMBER = ("alice@compat.example.com", "Alice Member")
 PROJECTS = (("api", "python"), ("web", "javascript"))
 
 
