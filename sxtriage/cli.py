@@ -68,12 +68,20 @@ def _entry(module: str, func: str) -> Any:
 )
 @click.option("--data-dir", type=click.Path(path_type=Path), help="Where the SQLite store lives.")
 @click.option("--relay", "relay_url", help="Read an external relay or Spotlight sidecar at URL.")
+@click.option("--debug", is_flag=True, help="Log at debug level to the log file.")
 @click.version_option(__version__, prog_name="sxtriage")
 @click.pass_context
 def main(
-    ctx: click.Context, config: Path | None, data_dir: Path | None, relay_url: str | None
+    ctx: click.Context,
+    config: Path | None,
+    data_dir: Path | None,
+    relay_url: str | None,
+    debug: bool,
 ) -> None:
     """Live Sentry triage for the engineer on call.  With no command: the TUI."""
+    from sxtriage.logs import setup_logging
+
+    setup_logging(debug=debug)
     ctx.obj = {"config": config, "data_dir": data_dir}
     if ctx.invoked_subcommand is None:
         loaded = _load(ctx, relay_url=relay_url)
@@ -195,6 +203,27 @@ def config_show(ctx: click.Context) -> None:
 
     loaded = _load(ctx)
     click.echo(render_config(loaded))
+
+
+@config_group.command("init")
+@click.option("--force", is_flag=True, help="Replace a [services] map the file already has.")
+@click.option("--print", "just_print", is_flag=True, help="Print the map instead of writing it.")
+@click.pass_context
+def config_init(ctx: click.Context, force: bool, just_print: bool) -> None:
+    """Write a service map (one service per project) read from the Sentry org."""
+    from sxtriage.config_init import init_services
+
+    obj = ctx.find_root().obj or {}
+    target: Path | None = obj.get("config")
+    if target is not None and not target.exists():
+        obj["config"] = None  # the file init is about to create
+    loaded = _load(ctx)
+    if target is not None:
+        loaded.config_path = target
+    try:
+        click.echo(init_services(loaded, force=force, just_print=just_print))
+    except ConfigError as exc:
+        fail(str(exc))
 
 
 @main.command()

@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import socket
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import httpx
 
-from sxtriage import __version__, secrets
+from sxtriage import secrets
 from sxtriage.config import LoadedSettings, Settings
+from sxtriage.logs import log_path
+
+if TYPE_CHECKING:
+    from sxtriage.sentry.client import SentryClient
 
 
 @dataclass
@@ -28,6 +34,27 @@ class Check:
         return text
 
 
+REQUIRED_SCOPES = ("event:read", "event:write", "member:read", "project:read", "org:read")
+"""What sxtriage's calls need: issue list/detail (event:read), triage (event:write),
+assignees (member:read), the project map (project:read), the org (org:read)."""
+_SCOPE_RANK = {"read": 0, "write": 1, "admin": 2}
+
+
+def missing_scopes(granted: list[str]) -> list[str]:
+    """Required scopes the token lacks; a higher level of a resource covers the lower."""
+    have: dict[str, int] = {}
+    for scope in granted:
+        resource, _, level = scope.partition(":")
+        if level in _SCOPE_RANK:
+            have[resource] = max(have.get(resource, -1), _SCOPE_RANK[level])
+    out = []
+    for scope in REQUIRED_SCOPES:
+        resource, _, level = scope.partition(":")
+        if have.get(resource, -1) < _SCOPE_RANK[level]:
+            out.append(scope)
+    return out
+
+
 def run_checks(s: Settings, *, timeout: float = 3.0) -> Iterator[Check]:
     token = s.sentry_token.get_secret_value() if s.sentry_token else None
     yield Check(
@@ -42,32 +69,7 @@ def run_checks(s: Settings, *, timeout: float = 3.0) -> Iterator[Check]:
         s.sentry_org or "missing",
         "set SENTRY_ORG or [sentry] org in config.toml",
     )
-    headers = {"User-Agent": f"sxtriage/{__version__}"}
-    if token:
-        headers["Authorization"] = f"Bearer {token}"
-    reachable = False
-    try:
-        with httpx.Client(timeout=timeout, headers=headers, follow_redirects=True) as client:
-            resp = client.get(f"{s.sentry_url}/api/0/")
-            reachable = True
-            yield Check("sentry url", True, f"{s.sentry_url} answered {resp.status_code}")
-            if token and s.sentry_org:
-                resp = client.get(f"{s.sentry_url}/api/0/organizations/{s.sentry_org}/")
-                ok = resp.status_code == 200
-                fix = {
-                    401: "the token is invalid or expired; create a new one and `sxtriage login`",
-                    403: "the token lacks org:read; add that scope",
-                    404: f"no org {s.sentry_org!r} visible to this token; check SENTRY_ORG",
-                }.get(resp.status_code, "check the Sentry status page")
-                yield Check("org access", ok, f"HTTP {resp.status_code}", fix)
-    except (httpx.HTTPError, httpx.InvalidURL) as exc:
-        if not reachable:
-            yield Check(
-                "sentry url",
-                False,
-                f"{s.sentry_url} unreachable ({type(exc).__name__})",
-                "check the network or SENTRY_URL",
-            )
+    yield from asyncio.run(_server_checks(s, token, timeout))
     yield _relay_port_check(s)
     backend = secrets.backend_name()
     yield Check("keyring", True, backend)
@@ -79,6 +81,104 @@ def run_checks(s: Settings, *, timeout: float = 3.0) -> Iterator[Check]:
         "set GITHUB_TOKEN or `sxtriage login --github-token`",
     )
     yield _data_dir_check(s)
+    yield Check("log file", True, str(log_path()))
+
+
+async def _bugsink(client: SentryClient) -> bool:
+    """Bugsink serves its own API under /api/canonical/0/ and 404s all of /api/0/."""
+    try:
+        resp = await client.t.http.get("/api/canonical/0/")
+    except httpx.HTTPError:
+        return False
+    return resp.status_code != 404
+
+
+async def _server_checks(s: Settings, token: str | None, request_timeout: float) -> list[Check]:
+    from sxtriage.sentry.capabilities import Feature
+    from sxtriage.sentry.client import SentryClient
+    from sxtriage.sentry.errors import SentryError
+
+    out: list[Check] = []
+    client = SentryClient(
+        s.sentry_url,
+        s.sentry_org or "-",
+        token,
+        services=s.services,
+        dialect_override=s.server_dialect,
+        timeout=request_timeout,
+        max_retries=0,
+        max_retry_after=0.0,
+    )
+    try:
+        try:
+            resp = await client.t.http.get("/api/0/")
+        except (httpx.HTTPError, httpx.InvalidURL) as exc:
+            out.append(
+                Check(
+                    "sentry url",
+                    False,
+                    f"{s.sentry_url} unreachable ({type(exc).__name__})",
+                    "check the network or SENTRY_URL",
+                )
+            )
+            return out
+        out.append(Check("sentry url", True, f"{s.sentry_url} answered {resp.status_code}"))
+        if resp.status_code == 404 and await _bugsink(client):
+            out.append(
+                Check(
+                    "server",
+                    False,
+                    f"{s.sentry_url} is Bugsink: it serves its own API (/api/canonical/0/), "
+                    "not Sentry's web API",
+                    "sxtriage can forward events to it ([relay] forward = DSN), but triage "
+                    "needs sentry.io, self-hosted Sentry or GlitchTip",
+                )
+            )
+            return out
+        caps = await client.detect()
+        out.append(Check("server", True, caps.label))
+        if not (token and s.sentry_org):
+            return out
+        out += await _org_checks(client, s, caps.has(Feature.ASSIGN))
+    except SentryError as exc:
+        out.append(Check("sentry api", False, str(exc)))
+    finally:
+        await client.aclose()
+    return out
+
+
+async def _org_checks(client: SentryClient, s: Settings, assign: bool) -> list[Check]:
+    from sxtriage.sentry.errors import SentryError
+
+    out: list[Check] = []
+    scopes = await client.token_scopes()
+    if scopes is not None:
+        lacking = missing_scopes(scopes)
+        if not assign and "member:read" in lacking:
+            lacking.remove("member:read")
+        out.append(
+            Check(
+                "token scopes",
+                not lacking,
+                "all needed" if not lacking else f"missing {', '.join(lacking)}",
+                "create a token with event:read, event:write, member:read, project:read "
+                "and org:read, then `sxtriage login`",
+            )
+        )
+    try:
+        projects = await client.list_projects()
+    except SentryError as exc:
+        fix = f"check SENTRY_ORG ({s.sentry_org!r}) and the token's org:read/project:read"
+        out.append(Check("org access", False, str(exc), fix))
+        return out
+    out.append(Check("org access", True, f"{s.sentry_org}: {len(projects)} project(s)"))
+    try:
+        page = await client.list_issues(projects=s.sentry_projects, limit=1)
+    except SentryError as exc:
+        out.append(Check("issue list", False, str(exc), "fix what it names; the TUI would fail"))
+        return out
+    out.append(Check("issue list", True, f"answered ({len(page.items)} on the first page)"))
+    return out
 
 
 def _relay_port_check(s: Settings) -> Check:
@@ -126,7 +226,11 @@ def _redact_dsn(dsn: str) -> str:
 
 def render_config(loaded: LoadedSettings) -> str:
     s = loaded.settings
-    lines = [f"# config file: {loaded.config_path}", f"# data dir: {s.resolved_data_dir}"]
+    lines = [
+        f"# config file: {loaded.config_path}",
+        f"# data dir: {s.resolved_data_dir}",
+        f"# log file: {log_path()}",
+    ]
     data = s.model_dump(mode="json")
     for key in data:
         origin = loaded.origins.get(key, "default")

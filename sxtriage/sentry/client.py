@@ -459,7 +459,10 @@ class SentryClient:
 
     async def token_scopes(self) -> list[str] | None:
         """The scopes of the token (src/sentry/api/endpoints/index.py: `auth.scopes`)."""
-        raw, _ = await self._json("GET", "/api/0/")
+        try:
+            raw, _ = await self._json("GET", "/api/0/")
+        except NotFound:
+            return None
         auth = raw.get("auth") if isinstance(raw, dict) else None
         scopes = auth.get("scopes") if isinstance(auth, dict) else None
         if isinstance(scopes, list):
