@@ -301,12 +301,16 @@ class SentryClient:
     async def bulk_update(self, issue_ids: list[str], update: IssueUpdate) -> list[Issue]:
         """Change many issues (chunks of 100) and read them back as stored.
 
-        Follows organization_group_index.py (PUT, `id` params) → update_groups.
+        Follows organization_group_index.py (PUT, `id` params) → update_groups.  Sentry
+        mutates every issue matching the default search when none of the ids exists, so
+        only ids the server still has are sent.
         """
         body = self._check_update(update)
         out: list[Issue] = []
         for i in range(0, len(issue_ids), MAX_LIMIT):
-            chunk = issue_ids[i : i + MAX_LIMIT]
+            chunk = [x.id for x in await self.issues_by_id(issue_ids[i : i + MAX_LIMIT])]
+            if not chunk:
+                continue
             await self.request(
                 "PUT", self._org("issues/"), params=[("id", x) for x in chunk], json_body=body
             )
@@ -450,9 +454,18 @@ class SentryClient:
         Follows src/sentry/issues/endpoints/organization_group_search_views.py (GET).
         """
         self.require(Feature.ISSUE_VIEWS)
+        await self._ensure_projects()
         path = self._org("group-search-views/")
-        raw, _ = await self._json("GET", path)
-        return self._items(raw, wire.WireIssueView, path, self._to_view)
+        out: list[IssueView] = []
+        seen: set[str] = set()
+        # createdBy=me (the default) and the views other members shared with the org.
+        for who in ("me", "others"):
+            raw, _ = await self._json("GET", path, params=[("createdBy", who)])
+            for view in self._items(raw, wire.WireIssueView, path, self._to_view):
+                if view.id not in seen:
+                    seen.add(view.id)
+                    out.append(view)
+        return out
 
     def _to_view(self, w: wire.WireIssueView) -> IssueView:
         return wire.to_view(w, self._project_service, self._slug_of)

@@ -26,8 +26,8 @@ import httpx
 from sxtriage.sentry.capabilities import Capabilities, Dialect, Feature
 
 # Sentry's issue search sort keys (src/sentry/search/snuba/executors.py sort strategies,
-# and `inbox`, handled by organization_group_index.py itself).
-SENTRY_SORTS = ("date", "new", "freq", "user", "trends", "inbox", "priority", "recommended")
+# and `inbox`, handled by organization_group_index.py itself); `priority` is no longer one.
+SENTRY_SORTS = ("date", "new", "freq", "user", "trends", "inbox", "recommended")
 
 _GLITCHTIP_SORTS = {
     "date": "-last_seen",
