@@ -8,13 +8,17 @@ from __future__ import annotations
 import importlib
 import sys
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 
 from sxtriage import __version__
-from sxtriage.config import ConfigError, LoadedSettings, load_settings
-from sxtriage.store import StoreError
+
+if TYPE_CHECKING:
+    from sxtriage.config import LoadedSettings
+
+# Only click is imported up front: `--help` answers without loading pydantic, httpx or
+# Textual; each command imports what it needs.
 
 
 def fail(message: str, code: int = 2) -> NoReturn:
@@ -23,6 +27,8 @@ def fail(message: str, code: int = 2) -> NoReturn:
 
 
 def _load(ctx: click.Context, **cli: Any) -> LoadedSettings:
+    from sxtriage.config import ConfigError, load_settings
+
     obj = ctx.find_root().obj or {}
     flags = {"data_dir": obj.get("data_dir"), **cli}
     try:
@@ -90,6 +96,9 @@ def main(
 
 
 def _guard(fn: Any, *args: Any, **kwargs: Any) -> None:
+    from sxtriage.config import ConfigError
+    from sxtriage.store import StoreError
+
     try:
         code = fn(*args, **kwargs)
     except (ConfigError, StoreError) as exc:
@@ -211,6 +220,7 @@ def config_show(ctx: click.Context) -> None:
 @click.pass_context
 def config_init(ctx: click.Context, force: bool, just_print: bool) -> None:
     """Write a service map (one service per project) read from the Sentry org."""
+    from sxtriage.config import ConfigError
     from sxtriage.config_init import init_services
 
     obj = ctx.find_root().obj or {}

@@ -25,7 +25,6 @@ from pydantic import (
     ValidationInfo,
     field_validator,
 )
-from pydantic_settings import BaseSettings, SettingsConfigDict
 
 APP_NAME = "sxtriage"
 PLATFORMS = {
@@ -118,10 +117,10 @@ def default_services() -> dict[str, ServiceConfig]:
     }
 
 
-class Settings(BaseSettings):
+class Settings(BaseModel):
     """The merged, validated configuration."""
 
-    model_config = SettingsConfigDict(extra="forbid", validate_default=True)
+    model_config = ConfigDict(extra="forbid", validate_default=True)
 
     sentry_url: str = "https://sentry.io"
     sentry_org: str | None = None
@@ -158,11 +157,6 @@ class Settings(BaseSettings):
     """Embed a relay in the TUI when none answers on relay_host:relay_port."""
     server_dialect: Literal["auto", "sentry", "self-hosted", "glitchtip"] = "auto"
     """Which Sentry-compatible server sentry_url is; "auto" detects it."""
-
-    @classmethod
-    def settings_customise_sources(cls, settings_cls, init_settings, *args, **kwargs):  # type: ignore[no-untyped-def]
-        # Layering (and its provenance) is done by `load_settings`; only init values here.
-        return (init_settings,)
 
     @field_validator("sentry_url", "github_api_url", "relay_url")
     @classmethod

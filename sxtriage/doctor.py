@@ -9,8 +9,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-import httpx
-
 from sxtriage import secrets
 from sxtriage.config import LoadedSettings, Settings
 from sxtriage.logs import log_path
@@ -86,6 +84,8 @@ def run_checks(s: Settings, *, timeout: float = 3.0) -> Iterator[Check]:
 
 async def _bugsink(client: SentryClient) -> bool:
     """Bugsink serves its own API under /api/canonical/0/ and 404s all of /api/0/."""
+    import httpx
+
     try:
         resp = await client.t.http.get("/api/canonical/0/")
     except httpx.HTTPError:
@@ -94,6 +94,8 @@ async def _bugsink(client: SentryClient) -> bool:
 
 
 async def _server_checks(s: Settings, token: str | None, request_timeout: float) -> list[Check]:
+    import httpx
+
     from sxtriage.sentry.capabilities import Feature
     from sxtriage.sentry.client import SentryClient
     from sxtriage.sentry.errors import SentryError

@@ -145,5 +145,6 @@ async def detect(http: httpx.AsyncClient, base_url: str, override: str = "auto")
         body = None
     if isinstance(body, dict) and ("iPaidForGlitchTip" in body or "glitchtipInstanceName" in body):
         version = body.get("version")
-        return wire_for(Dialect.GLITCHTIP, version if isinstance(version, str) else None)
+        known = isinstance(version, str) and version and "unknown" not in version
+        return wire_for(Dialect.GLITCHTIP, version if known else None)
     return wire_for(Dialect.SENTRY_SELF_HOSTED)
