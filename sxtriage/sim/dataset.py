@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sxtriage.sim.catalog import TEMPLATES
+from sxtriage.sim.org_data import SimRelease, SimView, seed_releases, seed_views
 from sxtriage.sim.templates import Template
 
 _B32 = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
@@ -87,6 +88,15 @@ class SimIssue:
     num_comments: int = 0
     ignore_until: float | None = None
     ignore_count_base: int = 0
+    ignore_user_base: int = 0
+    archived_at: float | None = None
+    escalation_threshold: int = 5
+    """Events within an hour after archiving "until escalating" that count as a spike."""
+    resolved_in: str | None = None
+    """The release a resolution waits for / happened in (None: resolved now)."""
+    priority_locked_at: float | None = None
+    inbox: tuple[int, float] | None = None
+    """(`GroupInboxReason`, date added) while the issue is "for review", else None."""
     events: list[SimEvent] = field(default_factory=list)
 
 
@@ -129,6 +139,8 @@ class SimState:
         self.events: dict[str, SimEvent] = {}
         self.traces: dict[str, list[SimEvent]] = {}
         self.notes: dict[int, list[dict[str, Any]]] = {}
+        self.releases: list[SimRelease] = seed_releases(self.now)
+        self.views: list[SimView] = seed_views(self.now)
         self.version = 0
         """Bumped by every change made through the API or `tick` (list caches key on it)."""
         self.list_cache: dict[tuple[Any, ...], tuple[float, list[SimIssue]]] = {}
@@ -142,6 +154,26 @@ class SimState:
 
     def team_by_slug(self, slug: str) -> SimTeam | None:
         return next((t for t in self.teams.values() if t.slug == slug), None)
+
+    def project_releases(self, slug: str) -> list[SimRelease]:
+        """The project's releases, newest first."""
+        mine = [r for r in self.releases if r.project == slug]
+        return sorted(mine, key=lambda r: (r.released or r.created, r.id), reverse=True)
+
+    def add_release(self, slug: str, version: str, *, now: float | None = None) -> SimRelease:
+        """A new release of `slug` (its events carry it from now on)."""
+        from dataclasses import replace
+
+        ts = now or time.time()
+        release = SimRelease(len(self.releases) + 1, version, slug, ts, ts)
+        self.releases.append(release)
+        project = replace(self.projects[slug], release=version)
+        self.projects[slug] = self.projects_by_id[project.id] = project
+        for issue in self.issues.values():
+            if issue.project.slug == slug:
+                issue.project = project
+        self.version += 1
+        return release
 
     # --- seeding ----------------------------------------------------------------------
     def seed(self, n_issues: int | None) -> None:
@@ -172,7 +204,12 @@ class SimState:
             issues[2].assigned = "team:5"
             issues[4].status, issues[4].substatus = "resolved", None
             issues[5].status, issues[5].substatus = "ignored", "archived_forever"
+            issues[5].archived_at = self.now - 3600
+            issues[4].inbox = issues[5].inbox = None
             issues[3].bookmarked = True
+        for issue in issues[6::3]:
+            issue.substatus = "ongoing"
+            issue.inbox = None  # reviewed
 
     def new_issue(self, tpl: Template, *, first_seen: float, suffix: str = "") -> SimIssue:
         project = self.projects[tpl.project]
@@ -189,6 +226,7 @@ class SimState:
             last_seen=first_seen,
             first_release=project.release,
             priority="high" if tpl.level in ("fatal", "error") else "medium",
+            inbox=(0, first_seen) if first_seen > self.now - 7 * 86400 else None,
         )
         self._next_issue += 1
         self.issues[issue.id] = issue
@@ -252,15 +290,10 @@ class SimState:
         return touched
 
     def wake(self, issue: SimIssue, now: float) -> None:
-        if issue.status == "resolved":
-            issue.status, issue.substatus, issue.status_details = "unresolved", "regressed", {}
-        elif issue.status == "ignored":
-            expired = issue.ignore_until is not None and now >= issue.ignore_until
-            count = issue.status_details.get("ignoreCount")
-            over = count is not None and issue.count - issue.ignore_count_base >= count
-            if expired or over:
-                issue.status, issue.substatus, issue.status_details = "unresolved", "escalating", {}
-                issue.ignore_until = None
+        """After a new event: regressions, met archive conditions, escalations."""
+        from sxtriage.sim.lifecycle import wake
+
+        wake(self, issue, now)
 
     def delete_issue(self, issue_id: int) -> bool:
         issue = self.issues.pop(issue_id, None)
@@ -282,3 +315,11 @@ class SimState:
         self.notes.setdefault(issue.id, []).append(note)
         issue.num_comments += 1
         return note
+
+    def duplicate_note(self, issue: SimIssue, data: dict[str, Any], user_id: int = 1) -> bool:
+        """The same note by the same user within the hour (Sentry refuses it)."""
+        hour_ago = time.time() - 3600
+        return any(
+            n["user_id"] == user_id and n["data"] == data and n["ts"] >= hour_ago
+            for n in self.notes.get(issue.id, [])
+        )

@@ -1,23 +1,25 @@
-"""Request plumbing shared by the simulator's routes: JSON answers and Sentry's error
-shapes, `Link` cursor pagination, and the issue-list query semantics (search, project,
-environment, statsPeriod, sort)."""
+"""Request plumbing shared by the simulator's routes: JSON answers, Sentry's pagination
+(`Link` cursors), issue lookup and the issue-list search (query, projects, environments,
+date range, sort) with Sentry's refusals."""
 
 from __future__ import annotations
 
 import json
-import re
+import math
 import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
 from aiohttp import web
 
+from sxtriage.sim import params
 from sxtriage.sim.dataset import SimIssue, SimProject, SimState
+from sxtriage.sim.params import NOT_FOUND, refuse
 from sxtriage.sim.search import SearchError, compile_query
 
 STATE: web.AppKey[SimState] = web.AppKey("state", SimState)
-_PERIOD = re.compile(r"^(\d+)([smhdw])$")
-_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+
+__all__ = ["NOT_FOUND", "STATE", "dumps", "fail", "ok", "paginate", "refuse"]
 
 
 def dumps(data: Any) -> str:
@@ -33,68 +35,53 @@ def fail(status: int, detail: Any) -> web.Response:
     return web.json_response(body, status=status, dumps=dumps)
 
 
-NOT_FOUND = "The requested resource does not exist"
-
-
 def get_state(request: web.Request) -> SimState:
     state = request.app[STATE]
     org = request.match_info.get("org")
     if org is not None and org != state.org and org != "1":
-        raise web.HTTPNotFound(text=dumps({"detail": NOT_FOUND}), content_type="application/json")
+        refuse(404, NOT_FOUND)
     return state
 
 
-def int_param(request: web.Request, name: str, default: int, hi: int) -> int:
-    raw = request.query.get(name)
-    if raw is None or raw == "":
-        return default
-    if not raw.isdigit():
-        raise web.HTTPBadRequest(
-            text=dumps({"detail": f"{name} must be a positive integer"}),
-            content_type="application/json",
-        )
-    return max(1, min(int(raw), hi))
-
-
 def paginate(
-    request: web.Request, items: Sequence[Any], serialize: Callable[[Any], Any], per_page: int
+    request: web.Request,
+    items: Sequence[Any],
+    serialize: Callable[[Any], Any],
+    per_page: int | None = None,
+    *,
+    hits: bool = False,
 ) -> web.Response:
-    cursor = request.query.get("cursor") or "0:0:0"
-    try:
-        offset = int(cursor.split(":")[1])
-    except (IndexError, ValueError):
-        return fail(400, f"Invalid cursor parameter: {cursor!r}")
-    page = items[offset : offset + per_page]
-    has_next = offset + per_page < len(items)
+    """`src/sentry/api/base.py` `paginate` + `add_cursor_headers`: `per_page` (or the
+    given page size), `cursor` = `value:offset:is_prev`, `Link` previous/next."""
+    size = params.per_page(request) if per_page is None else per_page
+    offset, _ = params.cursor_offset(request)
+    page = items[offset : offset + size]
+    has_next = offset + size < len(items)
 
     def link(off: int, rel: str, results: bool) -> str:
         cur = f"0:{off}:{1 if rel == 'previous' else 0}"
         url = request.url.update_query({"cursor": cur})
         return f'<{url}>; rel="{rel}"; results="{str(results).lower()}"; cursor="{cur}"'
 
-    header = ", ".join(
-        (
-            link(max(0, offset - per_page), "previous", offset > 0),
-            link(offset + per_page, "next", has_next),
-        )
-    )
-    return ok([serialize(x) for x in page], headers={"Link": header})
-
-
-def _projects(state: SimState, values: list[str]) -> set[str] | None:
-    wanted = [v for v in values if v and v != "-1"]
-    if not wanted:
-        return None
-    out: set[str] = set()
-    for v in wanted:
-        p = state.projects.get(v) or (state.projects_by_id.get(int(v)) if v.isdigit() else None)
-        if p is None:
-            raise web.HTTPBadRequest(
-                text=dumps({"detail": f"Invalid project: {v!r} is not a project of {state.org}"}),
-                content_type="application/json",
+    headers = {
+        "Link": ", ".join(
+            (
+                link(max(0, offset - size), "previous", offset > 0),
+                link(offset + size, "next", has_next),
             )
-        out.add(p.slug)
-    return out
+        )
+    }
+    if hits:
+        headers["X-Hits"] = str(len(items))
+        headers["X-Max-Hits"] = "1000"
+    return ok([serialize(x) for x in page], headers=headers)
+
+
+# --- the issue search ------------------------------------------------------------------
+
+
+def _trend(i: SimIssue) -> tuple[float, int]:
+    return (math.log(max(i.count, 1)) * 600 + i.last_seen, i.id)
 
 
 _SORTS: dict[str, Callable[[SimIssue], Any]] = {
@@ -102,30 +89,50 @@ _SORTS: dict[str, Callable[[SimIssue], Any]] = {
     "new": lambda i: (i.first_seen, i.id),
     "freq": lambda i: (i.count, i.id),
     "user": lambda i: (i.user_count, i.id),
+    "trends": _trend,
+    "recommended": _trend,
+    "recommended_v2": _trend,
+    "progress": lambda i: (i.last_seen, i.id),
+    "inbox": lambda i: (i.inbox[1] if i.inbox else 0.0, i.id),
 }
 
 
+def search_error(exc: SearchError) -> str:
+    """`src/sentry/api/helpers/group_index/index.py` `parse_and_convert_issue_search_query`."""
+    return f"Error parsing search query: {exc}"
+
+
 def matching(
-    request: web.Request, state: SimState, *, project: SimProject | None, default_query: str
+    request: web.Request,
+    state: SimState,
+    *,
+    projects: list[SimProject],
+    default_query: str,
+    window: tuple[float, float] | None,
+    sort: str | None = None,
 ) -> list[SimIssue]:
+    """The issues the list would page through (errors raise Sentry's 400s)."""
     q = request.query
-    query = q.get("query", default_query)
+    query = q.get("query", default_query).strip()
     now = time.time()
     # Continuation pages reuse the first page's result (like a cursor over a snapshot)
     # while nothing changed, so paging through 10k issues is not 100 full scans.
     key = (
         state.version,
-        project.slug if project else None,
+        tuple(p.slug for p in projects),
         query,
-        tuple(q.getall("project", [])),
         tuple(q.getall("environment", [])),
-        q.get("statsPeriod"),
-        q.get("sort", "date"),
+        window and (round(window[0] / 60), round(window[1] / 60)),
+        sort or q.get("sort", "date"),
     )
     cached = state.list_cache.get(key)
     if cached is not None and q.get("cursor") and now - cached[0] < 30.0:
         return cached[1]
-    result = _scan(request, state, project=project, query=query, now=now)
+    result = _scan(request, state, projects=projects, query=query, now=now, window=window)
+    sort = sort or params.issue_sort(request)
+    if sort == "inbox" and "is:for_review" not in query.split():
+        refuse(400, "Sort key 'inbox' only supported for inbox search")
+    result.sort(key=_SORTS[sort], reverse=True)
     if len(state.list_cache) > 32:
         state.list_cache.clear()
     state.list_cache[key] = (now, result)
@@ -133,53 +140,71 @@ def matching(
 
 
 def _scan(
-    request: web.Request, state: SimState, *, project: SimProject | None, query: str, now: float
+    request: web.Request,
+    state: SimState,
+    *,
+    projects: list[SimProject],
+    query: str,
+    now: float,
+    window: tuple[float, float] | None,
 ) -> list[SimIssue]:
-    q = request.query
     try:
         pred = compile_query(state, query, now=now)
     except SearchError as exc:
-        raise web.HTTPBadRequest(
-            text=dumps({"detail": f"Invalid search query: {exc}"}), content_type="application/json"
-        ) from None
-    slugs = {project.slug} if project else _projects(state, q.getall("project", []))
-    envs = set(q.getall("environment", [])) or None
-    since = None
-    if period := q.get("statsPeriod"):
-        m = _PERIOD.match(period)
-        if m:
-            since = now - int(m.group(1)) * _UNITS[m.group(2)]
-    if q.get("shortIdLookup") == "1" and query.strip():
-        hit = [i for i in state.issues.values() if i.short_id.lower() == query.strip().lower()]
-        if hit:
-            return hit
-    out = [
+        refuse(400, search_error(exc))
+    slugs = {p.slug for p in projects}
+    envs = params.environments(request)
+    start, end = window or (0.0, math.inf)
+    return [
         i
         for i in state.issues.values()
-        if (slugs is None or i.project.slug in slugs)
+        if i.project.slug in slugs
         and (envs is None or i.environment in envs)
-        and (since is None or i.last_seen >= since)
+        and i.last_seen >= start
+        and i.first_seen <= end
         and pred(i)
     ]
-    out.sort(key=_SORTS.get(q.get("sort", "date"), _SORTS["date"]), reverse=True)
-    return out
 
 
-def find_issue(state: SimState, issue_id: str) -> SimIssue:
-    issue = state.issues.get(int(issue_id)) if issue_id.isdigit() else None
+def direct_hit(state: SimState, query: str, projects: list[SimProject]) -> list[SimIssue]:
+    """A query that is an event id answers the issue holding it
+    (`organization_group_index.py`, `normalize_event_id`)."""
+    text = query.strip().lower().replace("-", "")
+    if len(text) != 32 or any(c not in "0123456789abcdef" for c in text):
+        return []
+    ev = state.events.get(text)
+    issue = state.issues.get(ev.issue_id) if ev else None
+    return [issue] if issue is not None else []
+
+
+def short_id_hit(state: SimState, query: str) -> SimIssue | None:
+    """`get_by_short_id` with `shortIdLookup=1` (any project of the org)."""
+    text = query.strip().lower()
+    return next((i for i in state.issues.values() if i.short_id.lower() == text), None)
+
+
+def find_issue(state: SimState, issue_id: str, *, in_org: bool = True) -> SimIssue:
+    """`src/sentry/issues/endpoints/bases/group.py` + `get_group_with_redirect`: numeric
+    ids everywhere; a short id only under `/organizations/{org}/issues/`."""
+    if issue_id.isdigit():
+        issue = state.issues.get(int(issue_id))
+    elif in_org:
+        issue = short_id_hit(state, issue_id)
+    else:
+        issue = None
     if issue is None:
-        for candidate in state.issues.values():
-            if candidate.short_id.lower() == issue_id.lower():
-                return candidate
-        raise web.HTTPNotFound(text=dumps({"detail": NOT_FOUND}), content_type="application/json")
+        refuse(404, NOT_FOUND)
     return issue
 
 
 async def json_body(request: web.Request) -> Any:
+    """DRF's `JSONParser`: an empty body is `{}`; bad JSON → 400 "JSON parse error - …"."""
+    raw = await request.read()
+    if not raw.strip():
+        return {}
     try:
-        return await request.json()
-    except (ValueError, UnicodeDecodeError):
-        raise web.HTTPBadRequest(
-            text=dumps({"detail": "Malformed request: the body is not JSON"}),
-            content_type="application/json",
-        ) from None
+        return json.loads(raw)
+    except UnicodeDecodeError as exc:
+        refuse(400, f"JSON parse error - {exc}")
+    except ValueError as exc:
+        refuse(400, f"JSON parse error - {exc}")

@@ -1,15 +1,27 @@
-"""The simulator's JSON answers, shaped like Sentry's (and valid against its OpenAPI
-schema): issues, events, traces, members, teams, projects."""
+"""The simulator's issue answers, with the fields Sentry's serializers give.
+
+- every variant: `GroupSerializerBase` (`src/sentry/api/serializers/models/group.py`);
+- `stream` (org issue list): `StreamGroupSerializerSnuba`
+  (`src/sentry/api/serializers/models/group_stream.py`): `stats` per `groupStatsPeriod`,
+  `lifetime`, `filtered`, and `inbox`/`owners`/`sessionCount`/… only on `expand`;
+- `project` (project issue list): `StreamGroupSerializer`, `stats` per `statsPeriod`;
+- `detail` (GET one issue): `src/sentry/issues/endpoints/group_details.py` `get`;
+- `base` (PUT one issue, short id lookup): `GroupSerializer`.
+"""
 
 from __future__ import annotations
 
+import math
+from collections.abc import Collection
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-from sxtriage.sim.dataset import SimEvent, SimIssue, SimProject, SimState
-from sxtriage.sim.templates import Fr, crumb_json
+from sxtriage.sim import lifecycle
+from sxtriage.sim.dataset import SimIssue, SimProject, SimState
 
 JOINED = "2025-01-06T09:00:00Z"
+Variant = Literal["stream", "project", "detail", "base"]
+NO_SET: frozenset[str] = frozenset()
 
 
 def iso(ts: float) -> str:
@@ -31,52 +43,115 @@ def project_ref(p: SimProject) -> dict[str, Any]:
     return {"id": str(p.id), "name": p.slug, "slug": p.slug, "platform": p.platform}
 
 
-def _status_details(issue: SimIssue) -> dict[str, Any]:
-    d = {k: v for k, v in issue.status_details.items() if v is not None}
-    d.pop("ignoreDuration", None)
-    if issue.ignore_until is not None:
-        d["ignoreUntil"] = iso(issue.ignore_until)
-    return d
+def _user(state: SimState) -> dict[str, Any]:
+    from sxtriage.sim.responses_org import member_json
+
+    return member_json(state, 1)["user"]
 
 
-def _metadata(issue: SimIssue) -> dict[str, Any]:
+def status_details(state: SimState, issue: SimIssue) -> dict[str, Any]:
+    """`GroupSerializerBase._get_status_details`: the snooze (counts are what remains),
+    or the resolution; `{}` otherwise."""
+    d = issue.status_details
+    if issue.status == "ignored" and (issue.ignore_until or any(d.values())):
+        count, users = d.get("ignoreCount"), d.get("ignoreUserCount")
+        if count and not d.get("ignoreWindow"):
+            count = max(0, count - (issue.count - issue.ignore_count_base))
+        if users and not d.get("ignoreUserWindow"):
+            users = max(0, users - (issue.user_count - issue.ignore_user_base))
+        return {
+            "ignoreCount": count,
+            "ignoreUntil": iso(issue.ignore_until) if issue.ignore_until else None,
+            "ignoreUserCount": users,
+            "ignoreUserWindow": d.get("ignoreUserWindow"),
+            "ignoreWindow": d.get("ignoreWindow"),
+            "actor": _user(state),
+        }
+    if issue.status == "resolved" and d.get("inNextRelease"):
+        return {"inNextRelease": True, "actor": _user(state)}
+    if issue.status == "resolved" and d.get("inRelease"):
+        return {"inRelease": d["inRelease"], "actor": _user(state)}
+    return {}
+
+
+def metadata(issue: SimIssue) -> dict[str, Any]:
     top = issue.template.chain[-1]
     frame = top.frames[-1]
     return {"type": top.type, "value": top.value, "filename": frame.filename}
 
 
-def _stats(issue: SimIssue, now: float) -> list[list[float]]:
-    hour = int(now // 3600) * 3600
-    buckets = [0] * 24
+def series(issue: SimIssue, start: float, end: float, rollup: int) -> list[list[int]]:
+    """tsdb `get_range` + rollup: buckets from `end` back to `start` (epoch seconds
+    floored to the rollup), oldest first, as `[ts, count]` integers."""
+    stamps: list[int] = []
+    t = end
+    while t >= start:
+        stamps.append(int(t // rollup) * rollup)
+        t -= rollup
+    stamps.sort()
+    counts = dict.fromkeys(stamps, 0)
+    first = stamps[0] if stamps else 0
     for ev in issue.events:
-        idx = 23 - int((hour - ev.ts) // 3600) if ev.ts <= hour + 3600 else 23
-        if 0 <= idx < 24:
-            buckets[idx] += 1
-    return [[float(hour - (23 - i) * 3600), float(n)] for i, n in enumerate(buckets)]
+        bucket = int(ev.ts // rollup) * rollup
+        if bucket in counts and ev.ts >= first:
+            counts[bucket] += 1
+    return [[ts, counts[ts]] for ts in stamps]
 
 
-def issue_json(
-    state: SimState, issue: SimIssue, variant: Literal["list", "detail", "project"] = "list"
-) -> dict[str, Any]:
-    base = f"https://{state.org}.sentry.io/issues/{issue.id}/"
+def group_stats(issue: SimIssue, period: str, now: float,
+                window: tuple[float, float] | None = None) -> list[list[int]]:  # fmt: skip
+    """`GroupStatsMixin.STATS_PERIOD_CHOICES`: 24h = 24 hourly, 14d = 14 daily segments;
+    `auto` follows the query's date range."""
+    if period == "24h":
+        return series(issue, now - 23 * 3600, now, 3600)
+    if period == "14d":
+        return series(issue, now - 13 * 86400, now, 86400)
+    start, end = window or (now - 86400, now)
+    rollup = 3600 if end - start <= 2 * 86400 else 86400
+    segments = max(1, math.ceil((end - start) / rollup))
+    return series(issue, end - (segments - 1) * rollup, end, rollup)
+
+
+def _derived(issue: SimIssue) -> dict[str, Any]:
+    return {
+        "blocker": "",
+        "progress": "",
+        "status": "",
+        "viewCount": 0,
+        "hasOpenFixPr": False,
+        "isAssigned": issue.assigned is not None,
+        "hasRootCause": False,
+        "lastCompletedAutofixStep": "",
+        "lastProgressedAt": None,
+    }
+
+
+def base_json(state: SimState, issue: SimIssue) -> dict[str, Any]:
     tpl = issue.template
-    handled = all(e.handled for e in tpl.chain)
-    last, first = iso(issue.last_seen), iso(issue.first_seen)
-    out: dict[str, Any] = {
+    return {
         "id": str(issue.id),
         "shareId": None,
         "shortId": issue.short_id,
         "title": issue.title,
         "culprit": tpl.culprit,
-        "permalink": base,
+        "permalink": f"https://{state.org}.sentry.io/issues/{issue.id}/",
         "logger": None,
         "level": issue.level,
         "status": issue.status,
-        "statusDetails": _status_details(issue),
+        "statusDetails": status_details(state, issue),
+        "substatus": issue.substatus,
         "isPublic": False,
+        "platform": issue.project.platform,
+        "priority": issue.priority,
+        "priorityLockedAt": iso(issue.priority_locked_at) if issue.priority_locked_at else None,
+        "seerFixabilityScore": None,
+        "seerAutofixLastTriggered": None,
+        "seerExplorerAutofixLastTriggered": None,
         "project": project_ref(issue.project),
         "type": "error",
-        "metadata": _metadata(issue),
+        "issueType": "error",
+        "issueCategory": "error",
+        "metadata": metadata(issue),
         "numComments": issue.num_comments,
         "assignedTo": actor_json(state, issue.assigned),
         "isBookmarked": issue.bookmarked,
@@ -84,260 +159,119 @@ def issue_json(
         "subscriptionDetails": None,
         "hasSeen": issue.has_seen,
         "annotations": [],
+        "isUnhandled": not all(e.handled for e in tpl.chain),
         "count": str(issue.count),
         "userCount": issue.user_count,
-        "firstSeen": first,
-        "lastSeen": last,
-        "stats": {"24h": _stats(issue, state.now)},
+        "firstSeen": iso(issue.first_seen),
+        "lastSeen": iso(issue.last_seen),
+        "derivedData": _derived(issue),
     }
-    if variant == "project":
-        return out
-    out |= {
-        "substatus": issue.substatus,
-        "platform": issue.project.platform,
-        "priority": issue.priority,
-        "priorityLockedAt": None,
-        "seerFixabilityScore": None,
-        "seerAutofixLastTriggered": None,
-        "seerExplorerAutofixLastTriggered": None,
-        "issueType": "error",
-        "issueCategory": "error",
-        "isUnhandled": not handled,
-        "derivedData": {
-            "blocker": "",
-            "progress": "",
-            "status": "",
-            "viewCount": 0,
-            "hasOpenFixPr": False,
-            "isAssigned": issue.assigned is not None,
-            "hasRootCause": False,
-            "lastCompletedAutofixStep": "",
-            "lastProgressedAt": None,
-        },
-        "integrationIssues": [],
-        "sentryAppIssues": [],
-        "latestEventHasAttachments": False,
-    }
-    if variant == "detail":
-        release = issue.project.release
-        out |= {
-            "activity": [],
-            "participants": [],
-            "seenBy": [],
-            "userReportCount": 0,
-            "tags": [],
-            "firstRelease": {"version": issue.first_release} if issue.first_release else None,
-            "lastRelease": {"version": release},
-            "inbox": None,
-            "owners": None,
-        }
-        return out
-    team = state.team_by_slug(tpl.team or issue.project.team)
-    out |= {
-        "filtered": None,
-        "lifetime": {"count": str(issue.count), "userCount": issue.user_count},
-        "sessionCount": 0,
-        "inbox": {
-            "date_added": first,
-            "reason": 0,
-            "reason_details": dict.fromkeys(
-                ("until", "count", "window", "user_count", "user_window")
-            ),
-        },
-        "owners": {
-            "type": "ownershipRule",
-            "owner": f"team:{team.id if team else 1}",
-            "date_added": first,
-        },
-        "matchingEventId": None,
-        "matchingEventEnvironment": None,
-    }
-    return out
 
 
-# --- events ------------------------------------------------------------------------------
+def inbox_json(state: SimState, issue: SimIssue) -> dict[str, Any] | None:
+    """`src/sentry/models/groupinbox.py` `get_inbox_details`."""
+    if not lifecycle.in_inbox(issue, state.now) or issue.inbox is None:
+        return None
+    reason, added = issue.inbox
+    return {"date_added": iso(added), "reason": reason, "reason_details": None}
 
 
-def _frame_json(f: Fr) -> dict[str, Any]:
-    start = f.lineno - 2
+def _seen(issue: SimIssue) -> dict[str, Any]:
     return {
-        "filename": f.filename,
-        "absPath": f.filename,
-        "module": f.module,
-        "package": None,
-        "platform": None,
-        "instructionAddr": None,
-        "symbolAddr": None,
-        "function": f.function,
-        "rawFunction": None,
-        "symbol": None,
-        "context": [[start + i, line] for i, line in enumerate(f.lines)],
-        "lineNo": f.lineno,
-        "colNo": None,
-        "inApp": f.in_app,
-        "trust": None,
-        "errors": None,
-        "lock": None,
-        "sourceLink": None,
-        "vars": {"user_id": "4821"} if f.in_app else None,
+        "count": str(issue.count),
+        "userCount": issue.user_count,
+        "firstSeen": iso(issue.first_seen),
+        "lastSeen": iso(issue.last_seen),
     }
 
 
-def _user(ev: SimEvent) -> dict[str, Any]:
-    return {
-        "id": str(ev.user_id),
-        "email": None,
-        "username": f"user{ev.user_id}",
-        "ip_address": None,
-        "name": None,
-        "geo": None,
-        "data": None,
-    }
-
-
-def _tags(issue: SimIssue, ev: SimEvent) -> list[dict[str, str]]:
-    tags = {
-        "environment": ev.environment,
-        "level": issue.level,
-        "release": ev.release,
-        "transaction": issue.template.transaction,
-        "handled": "yes" if all(e.handled for e in issue.template.chain) else "no",
-        **issue.template.tags,
-    }
-    return [{"key": k, "value": v} for k, v in sorted(tags.items())]
-
-
-def event_summary_json(issue: SimIssue, ev: SimEvent) -> dict[str, Any]:
-    return {
-        "id": ev.event_id,
-        "event.type": "error",
-        "groupID": str(issue.id),
-        "eventID": ev.event_id,
-        "projectID": str(issue.project.id),
-        "message": issue.title,
-        "title": issue.title,
-        "location": issue.template.chain[-1].frames[-1].filename,
-        "culprit": issue.template.culprit,
-        "user": _user(ev),
-        "tags": _tags(issue, ev),
-        "platform": issue.project.platform,
-        "dateCreated": iso(ev.ts),
-        "crashFile": None,
-        "metadata": _metadata(issue),
-    }
-
-
-def _entries(issue: SimIssue, ev: SimEvent) -> list[dict[str, Any]]:
-    tpl = issue.template
-    values = [
-        {
-            "type": exc.type,
-            "value": exc.value,
-            "module": exc.module,
-            "mechanism": {"type": exc.mechanism, "handled": exc.handled},
-            "threadId": None,
-            "rawStacktrace": None,
-            "stacktrace": {
-                "frames": [_frame_json(f) for f in exc.frames],
-                "framesOmitted": None,
-                "registers": None,
-                "hasSystemFrames": any(not f.in_app for f in exc.frames),
-            },
-        }
-        for exc in tpl.chain
-    ]
-    entries: list[dict[str, Any]] = [
-        {"type": "exception", "data": {"values": values, "hasSystemFrames": True}},
-        {"type": "breadcrumbs", "data": {"values": crumb_json(tpl.crumbs, ev.ts)}},
-    ]
-    if tpl.url:
-        entries.append(
+def _expanded(state: SimState, issue: SimIssue, expand: Collection[str]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    if "inbox" in expand:
+        out["inbox"] = inbox_json(state, issue)
+    if "owners" in expand:
+        team = state.team_by_slug(issue.template.team or issue.project.team)
+        out["owners"] = [
             {
-                "type": "request",
-                "data": {
-                    "method": tpl.method,
-                    "url": tpl.url,
-                    "query": [],
-                    "fragment": None,
-                    "data": None,
-                    "headers": [["Accept", "application/json"], ["User-Agent", "okhttp/4.12"]],
-                    "cookies": [],
-                    "env": None,
-                    "inferredContentType": None,
-                    "apiTarget": None,
-                },
+                "type": "ownershipRule",
+                "owner": f"team:{team.id if team else 1}",
+                "date_added": iso(issue.first_seen),
             }
-        )
-    return entries
-
-
-_PLATFORM_CONTEXTS: dict[str, dict[str, dict[str, str]]] = {
-    "python": {
-        "runtime": {"name": "CPython", "version": "3.12.7", "type": "runtime"},
-        "os": {"name": "Linux", "version": "6.8", "type": "os"},
-    },
-    "javascript-react": {
-        "browser": {"name": "Chrome", "version": "131.0", "type": "browser"},
-        "os": {"name": "macOS", "version": "15.1", "type": "os"},
-    },
-    "react-native": {
-        "device": {"family": "iOS", "model": "iPhone15,2", "type": "device"},
-        "os": {"name": "iOS", "version": "18.1", "type": "os"},
-        "app": {"app_version": "3.8.1", "app_build": "412", "type": "app"},
-    },
-    "go": {
-        "runtime": {"name": "go", "version": "go1.23.3", "type": "runtime"},
-        "os": {"name": "linux", "type": "os"},
-    },
-}
-
-
-def event_json(state: SimState, issue: SimIssue, ev: SimEvent) -> dict[str, Any]:
-    idx = next(i for i, e in enumerate(issue.events) if e.event_id == ev.event_id)
-    prev_id = issue.events[idx - 1].event_id if idx > 0 else None
-    next_id = issue.events[idx + 1].event_id if idx + 1 < len(issue.events) else None
-    sdk = {
-        "python": "sentry.python.fastapi",
-        "javascript-react": "sentry.javascript.react",
-        "react-native": "sentry.javascript.react-native",
-        "go": "sentry.go",
-    }[issue.project.platform]
-    out = event_summary_json(issue, ev)
-    out.pop("event.type")
-    out |= {
-        "type": "error",
-        "dateReceived": iso(ev.ts + 0.4),
-        "size": 6144,
-        "entries": _entries(issue, ev),
-        "dist": None,
-        "sdk": {"name": sdk, "version": "2.75.0"},
-        "context": {},
-        "contexts": {
-            "trace": {
-                "trace_id": ev.trace_id,
-                "span_id": ev.span_id,
-                "op": "http.server",
-                "type": "trace",
-            },
-            **_PLATFORM_CONTEXTS[issue.project.platform],
-        },
-        "packages": {},
-        "errors": [],
-        "occurrence": None,
-        "_meta": {},
-        "fingerprints": ["{{ default }}"],
-        "release": {
-            "version": ev.release,
-            "dateCreated": JOINED,
-            "dateReleased": None,
-            "status": "open",
-            "ref": None,
-            "url": None,
-        },
-        "userReport": None,
-        "sdkUpdates": [],
-        "resolvedWith": [],
-        "nextEventID": next_id,
-        "previousEventID": prev_id,
-    }
+        ]
+    if "sessions" in expand:
+        out["sessionCount"] = 0
+    if "pluginActions" in expand:
+        out["pluginActions"] = []
+    if "pluginIssues" in expand:
+        out["pluginIssues"] = []
+    if "integrationIssues" in expand:
+        out["integrationIssues"] = []
+    if "sentryAppIssues" in expand:
+        out["sentryAppIssues"] = []
+    if "latestEventHasAttachments" in expand:
+        out["latestEventHasAttachments"] = False
     return out
+
+
+def issue_json(
+    state: SimState,
+    issue: SimIssue,
+    variant: Variant = "stream",
+    *,
+    stats_period: str | None = "24h",
+    expand: Collection[str] = NO_SET,
+    collapse: Collection[str] = NO_SET,
+    filtered: bool = False,
+    window: tuple[float, float] | None = None,
+) -> dict[str, Any]:
+    now = state.now
+    if variant == "stream" and "base" in collapse:
+        out: dict[str, Any] = {"id": str(issue.id), **_seen(issue)}
+        out["isUnhandled"] = not all(e.handled for e in issue.template.chain)
+    else:
+        out = base_json(state, issue)
+    if variant == "base":
+        return out
+    if variant == "detail":
+        return out | _detail_extra(state, issue, expand)
+    if "stats" not in collapse and stats_period:
+        out["stats"] = {stats_period: group_stats(issue, stats_period, now, window)}
+    if variant == "stream" and "stats" not in collapse:
+        if "lifetime" not in collapse:
+            out["lifetime"] = _seen(issue) | ({"stats": None} if stats_period else {})
+        if "filtered" not in collapse:
+            out["filtered"] = None
+            if filtered:
+                stats = {stats_period: out["stats"][stats_period]} if stats_period else None
+                out["filtered"] = _seen(issue) | {"stats": stats}
+    return out | _expanded(state, issue, expand)
+
+
+def _detail_extra(state: SimState, issue: SimIssue, expand: Collection[str]) -> dict[str, Any]:
+    from sxtriage.sim.responses_org import note_json, release_json
+
+    first = next((r for r in state.releases if r.version == issue.first_release), None)
+    last = issue.events[-1].release if issue.events else None
+    last_release = next((r for r in state.releases if r.version == last), None)
+    now = state.now
+    out: dict[str, Any] = {
+        "firstRelease": release_json(state, first) if first else None,
+        "lastRelease": release_json(state, last_release) if last_release else None,
+        "tags": [],
+        "activity": [note_json(state, n) for n in reversed(state.notes.get(issue.id, []))],
+        "seenBy": [],
+        "pluginActions": [],
+        "pluginIssues": [],
+        "pluginContexts": [],
+        "userReportCount": 0,
+        "stats": {
+            "24h": series(issue, now - 86400, now, 3600),
+            "30d": series(issue, now - 30 * 86400, now, 86400),
+        },
+        "count": str(issue.count),
+        "participants": [],
+    }
+    if "forecast" in expand:
+        out["forecast"] = {"data": [issue.escalation_threshold] * 14, "date_added": iso(now)}
+    expand = [e for e in expand if e not in ("sessions", "pluginActions", "pluginIssues")]
+    return out | _expanded(state, issue, expand)

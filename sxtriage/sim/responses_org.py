@@ -6,7 +6,8 @@ from __future__ import annotations
 from typing import Any
 
 from sxtriage.sim.dataset import SimEvent, SimProject, SimState
-from sxtriage.sim.responses import JOINED
+from sxtriage.sim.org_data import SimRelease, SimView
+from sxtriage.sim.responses import JOINED, iso
 
 
 def member_json(state: SimState, member_id: int) -> dict[str, Any]:
@@ -122,6 +123,89 @@ def project_json(state: SimState, p: SimProject) -> dict[str, Any]:
         "platforms": [p.platform],
         "environments": ["production", "staging"],
         "latestRelease": {"version": p.release},
+    }
+
+
+def release_json(state: SimState, r: SimRelease) -> dict[str, Any]:
+    """`src/sentry/api/serializers/models/release.py` `ReleaseSerializer`."""
+    p = state.projects[r.project]
+    package, _, rest = r.version.partition("@")
+    raw, _, build = rest.partition("+")
+    issues = [i for i in state.issues.values() if i.project.slug == r.project]
+    new = sum(1 for i in issues if i.first_release == r.version)
+    seen = [e.ts for i in issues for e in i.events if e.release == r.version]
+    return {
+        "id": r.id,
+        "version": r.version,
+        "shortVersion": rest or r.version,
+        "versionInfo": {
+            "package": package if rest else None,
+            "version": {"raw": raw or r.version},
+            "description": rest or r.version,
+            "buildHash": None,
+        },
+        "ref": None,
+        "url": None,
+        "dateReleased": iso(r.released) if r.released else None,
+        "dateCreated": iso(r.created),
+        "data": {},
+        "newGroups": new,
+        "owner": None,
+        "commitCount": 0,
+        "lastCommit": None,
+        "deployCount": 0,
+        "lastDeploy": None,
+        "authors": [],
+        "projects": [
+            {
+                "id": p.id,
+                "slug": p.slug,
+                "name": p.slug,
+                "newGroups": new,
+                "platform": p.platform,
+                "platforms": [p.platform],
+                "hasHealthData": False,
+            }
+        ],
+        "firstEvent": iso(min(seen)) if seen else None,
+        "lastEvent": iso(max(seen)) if seen else None,
+        "currentProjectMeta": {},
+        "userAgent": None,
+        "status": "open",
+        "build": build or None,
+    }
+
+
+def note_json(state: SimState, note: dict[str, Any]) -> dict[str, Any]:
+    """An activity of type note (`src/sentry/api/serializers/models/activity.py`)."""
+    return {
+        "id": note["id"],
+        "user": member_json(state, note["user_id"])["user"],
+        "sentry_app": None,
+        "type": "note",
+        "data": note["data"],
+        "dateCreated": iso(note["ts"]),
+    }
+
+
+def view_json(state: SimState, v: SimView) -> dict[str, Any]:
+    """`src/sentry/api/serializers/models/groupsearchview.py` `GroupSearchViewSerializer`."""
+    return {
+        "id": str(v.id),
+        "name": v.name,
+        "query": v.query,
+        "querySort": v.query_sort,
+        "projects": [] if v.all_projects else list(v.projects),
+        "isAllProjects": v.all_projects,
+        "environments": list(v.environments),
+        "timeFilters": {"period": v.period, "start": None, "end": None, "utc": None},
+        "visibility": v.visibility,
+        "starred": v.starred,
+        "stars": 1 if v.starred else 0,
+        "createdBy": member_json(state, v.owner_id)["user"],
+        "lastVisited": iso(v.last_visited) if v.last_visited else None,
+        "dateCreated": iso(v.created),
+        "dateUpdated": iso(v.created),
     }
 
 

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from datetime import datetime
 
 from sxtriage.sim.dataset import SimIssue, SimState
+from sxtriage.sim.lifecycle import in_inbox
 
 Pred = Callable[[SimIssue], bool]
 
@@ -92,25 +93,35 @@ def _assigned(state: SimState, value: str, me: int | None) -> Pred:
     return lambda i: i.assigned == actor
 
 
-def _is(value: str) -> Pred:
-    v = value.lower()
+_STATUS = {"resolved": "resolved", "unresolved": "unresolved", "ignored": "ignored"}
+_STATUS |= {"archived": "ignored", "muted": "ignored", "reprocessing": "reprocessing"}
+_SUBSTATUS = ("new", "ongoing", "escalating", "regressed", "archived_until_escalating")
+_SUBSTATUS += ("archived_until_condition_met", "archived_forever")
+IS_VALUES = sorted(
+    {"assigned", "unassigned", "for_review", "linked", "unlinked", *_STATUS, *_SUBSTATUS}
+)
+"""`src/sentry/api/issue_search.py` `is_filter_translation`: the statuses of
+`STATUS_QUERY_CHOICES` (`src/sentry/models/group.py`), the substatuses of
+`SUBSTATUS_UPDATE_CHOICES` (`src/sentry/types/group.py`) and five flags."""
+
+
+def _is(value: str, now: float) -> Pred:
+    v = value
+    if v not in IS_VALUES:
+        raise SearchError(f'Invalid value for "is" search, valid values are {IS_VALUES}')
+    if v in _STATUS:
+        status = _STATUS[v]
+        return lambda i: i.status == status
+    if v in _SUBSTATUS:
+        return lambda i: i.substatus == v
+    if v == "for_review":
+        return lambda i: i.status == "unresolved" and in_inbox(i, now)
     table: dict[str, Pred] = {
-        "unresolved": lambda i: i.status == "unresolved",
-        "resolved": lambda i: i.status == "resolved",
-        "ignored": lambda i: i.status == "ignored",
-        "archived": lambda i: i.status == "ignored",
-        "muted": lambda i: i.status == "ignored",
         "assigned": lambda i: i.assigned is not None,
         "unassigned": lambda i: i.assigned is None,
-        "bookmarked": lambda i: i.bookmarked,
-        "unseen": lambda i: not i.has_seen,
-        "new": lambda i: i.substatus == "new",
-        "regressed": lambda i: i.substatus == "regressed",
-        "escalating": lambda i: i.substatus == "escalating",
-        "ongoing": lambda i: i.substatus == "ongoing",
+        "linked": lambda i: False,
+        "unlinked": lambda i: True,
     }
-    if v not in table:
-        raise SearchError(f"invalid is: value {value!r}; use unresolved, resolved, ignored, …")
     return table[v]
 
 
@@ -135,11 +146,21 @@ def _term(state: SimState, key: str, raw: str, me: int | None, now: float) -> Pr
         raise SearchError(f"empty value for {key}:; write {key}:VALUE")
     preds: list[Pred]
     if key_l == "is":
-        preds = [_is(v) for v in values]
+        if raw.startswith("["):
+            raise SearchError('"in" syntax invalid for "is" search')
+        preds = [_is(v, now) for v in values]
+    elif key_l == "issue.priority":
+        wanted_p = {v.lower() for v in values}
+        bad = wanted_p - {"high", "medium", "low"}
+        if bad:
+            raise SearchError(f"Invalid priority value: {sorted(bad)[0]}")
+        preds = [lambda i: i.priority in wanted_p]
     elif key_l in ("assigned", "assigned_to"):
         preds = [_assigned(state, v, me) for v in values]
     elif key_l == "bookmarks":
         preds = [lambda i: i.bookmarked]
+    elif key_l == "has":
+        preds = [lambda i: any(i.template.tags.get(v) or _builtin_tag(i, v) for v in values)]
     elif key_l == "level":
         lv = {v.lower() for v in values}
         preds = [lambda i: i.level in lv]
@@ -171,6 +192,21 @@ def _term(state: SimState, key: str, raw: str, me: int | None, now: float) -> Pr
 
 def _builtin_tag(issue: SimIssue, key: str) -> str | None:
     return {"transaction": issue.template.transaction, "platform": issue.project.platform}.get(key)
+
+
+_NOT_EVENT_KEYS = {"is", "assigned", "assigned_to", "bookmarks", "issue.priority", "issue.id"}
+_NOT_EVENT_KEYS |= {"id", "project", "service", "lastseen", "firstseen", "timesseen"}
+_NOT_EVENT_KEYS |= {"firstrelease"}
+
+
+def has_event_conditions(query: str) -> bool:
+    """Does the query filter on event data (tags, level, release, …)?  Then Sentry's
+    stream serializer answers `filtered` (`GroupSerializerSnuba.skip_snuba_fields`)."""
+    for m in _TOKEN.finditer(query or ""):
+        key = m.group(2)
+        if key is not None and key.lower() not in _NOT_EVENT_KEYS:
+            return True
+    return False
 
 
 def compile_query(
