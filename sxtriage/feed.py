@@ -19,11 +19,15 @@ from sxtriage.search import Query, ReleaseResolver, compile_query, haystack
 _TRIAGE_FIELDS = (
     "status",
     "substatus",
+    "status_details",
     "assignee",
     "assignee_id",
     "linked_ticket",
     "is_bookmarked",
     "has_seen",
+    "priority",
+    "for_review",
+    "inbox_reason",
 )
 _PRIORITY_RANK = {"high": 3, "medium": 2, "low": 1}
 
@@ -361,8 +365,9 @@ class Feed:
             primary = -issue.user_count
         elif sort is SortKey.FIRST_SEEN:
             primary = -issue.first_seen.timestamp()
-        elif sort is SortKey.PRIORITY:
-            primary = -(_PRIORITY_RANK.get(issue.priority or "", 0) * 10 + issue.level.rank)
+        elif sort is SortKey.PRIORITY:  # high, medium, low, then none/unknown; level breaks ties
+            rank = _PRIORITY_RANK.get((issue.priority or "").lower(), 0)
+            primary = -(rank * 10 + issue.level.rank)
         else:
             primary = 0.0
         return (primary, -issue.last_seen.timestamp(), issue.source.value, issue.id)

@@ -1,11 +1,18 @@
 """Sentry search syntax: parse a query once, match issues fast.
 
 Supported: `is:unresolved|resolved|ignored|archived|assigned|unassigned|bookmarked|linked`,
+Sentry's substatuses `is:new|ongoing|escalating|regressed` (and `is:archived_forever`,
+`is:archived_until_escalating`, `is:archived_until_condition_met`), `is:for_review`,
+`issue.priority:high` (or `issue.priority:[high,medium]`),
 `level:error` (or `level:[error,fatal]`), `service:api`, `project:api`, `assigned:me|none|
 #team|email`, `release:x` / `release:latest`, `firstRelease:x` / `firstRelease:latest`,
 `environment:prod` (`env:`), `platform:`, `has:tag`, `times_seen:>10` / `events:` /
 `users:>5`, any other `key:value` as a tag, `!key:value` / `-key:value` to negate,
 `*` wildcards in values, and "free text" (title, culprit, short id).
+
+Sentry keys that only Sentry can evaluate (`age:`, `lastSeen:`, `issue.category:`, …; the
+`is:` and key names of src/sentry/api/issue_search.py) match every issue locally and are
+listed in `Query.server_only`, so the UI can say that they filter Sentry issues only.
 """
 
 from __future__ import annotations
@@ -15,7 +22,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from sxtriage.models import Issue, Level, Status
+from sxtriage.models import PRIORITIES, Issue, Level, Status
 
 ReleaseResolver = Callable[[str, str], str | None]
 """(value such as "latest", service) → the concrete release, or None when unknown."""
@@ -35,17 +42,67 @@ class Term:
     negate: bool = False
 
 
+SUBSTATUSES = ("new", "ongoing", "escalating", "regressed")
+"""Sentry's substatuses of an unresolved issue (src/sentry/types/group.py)."""
+ARCHIVE_SUBSTATUSES = (
+    "archived_until_escalating",
+    "archived_until_condition_met",
+    "archived_forever",
+)
 _IS_VALUES = (
     "unresolved",
     "resolved",
     "ignored",
     "archived",
+    *SUBSTATUSES,
+    *ARCHIVE_SUBSTATUSES,
+    "for_review",
     "assigned",
     "unassigned",
     "bookmarked",
     "linked",
     "unlinked",
 )
+_SERVER_IS = {"reprocessing", "muted", "unassigned_or_suggested"}
+"""`is:` values Sentry knows that an issue here cannot answer."""
+_SERVER_KEYS = {
+    "age",
+    "firstseen",
+    "first_seen",
+    "lastseen",
+    "last_seen",
+    "date",
+    "timestamp",
+    "event.timestamp",
+    "issue.category",
+    "issue.type",
+    "issue.seer_actionability",
+    "error.handled",
+    "error.unhandled",
+    "error.type",
+    "error.value",
+    "error.mechanism",
+    "message",
+    "bookmarks",
+    "subscribed",
+    "assigned_or_suggested",
+    "detector",
+    "regressed_in_release",
+    "release.stage",
+    "release.package",
+    "release.build",
+    "release.version",
+    "stack.filename",
+    "stack.function",
+    "stack.module",
+    "device.family",
+    "os.name",
+    "user.email",
+    "user.id",
+    "user.username",
+}
+"""Issue-search keys Sentry evaluates on its side (events, history) that a local issue
+cannot answer."""
 _KEY_ALIASES = {
     "env": "environment",
     "first_release": "firstRelease",
@@ -55,6 +112,7 @@ _KEY_ALIASES = {
     "count": "times_seen",
     "users": "user_count",
     "assigned_to": "assigned",
+    "priority": "issue.priority",
 }
 _NUMERIC = {"times_seen", "user_count"}
 _TOKEN = re.compile(r'\s*(?:([!-]?)([A-Za-z_][\w.-]*):)?("(?:[^"\\]|\\.)*"?|\S+)?')
@@ -150,6 +208,8 @@ class Query:
     predicates: list[Predicate] = field(default_factory=list)
     needles: list[tuple[str, bool]] = field(default_factory=list)
     """Free-text terms (lower-cased) and whether each is negated."""
+    server_only: list[str] = field(default_factory=list)
+    """Terms only Sentry can evaluate ("age:-24h"): they match every issue here."""
 
     def matches(self, issue: Issue, hay: str | None = None) -> bool:
         if self.needles:
@@ -172,16 +232,27 @@ def compile_query(
     terms = parse(text)
     preds: list[Predicate] = []
     needles: list[tuple[str, bool]] = []
+    server_only: list[str] = []
     for term in terms:
         if term.key is None:
             needles.append((term.value.lower(), term.negate))
+            continue
+        if _server_only(term):
+            server_only.append(f"{'!' if term.negate else ''}{term.key}:{term.value}")
             continue
         pred = _compile_term(term, me=me, resolver=resolver)
         if term.negate:
             preds.append(lambda issue, _p=pred: not _p(issue))
         else:
             preds.append(pred)
-    return Query(text=text, terms=terms, predicates=preds, needles=needles)
+    return Query(text=text, terms=terms, predicates=preds, needles=needles, server_only=server_only)
+
+
+def _server_only(term: Term) -> bool:
+    key = (term.key or "").lower()
+    if key == "is":
+        return term.value.lower() in _SERVER_IS
+    return key in _SERVER_KEYS
 
 
 def _compile_term(term: Term, *, me: str | None, resolver: ReleaseResolver | None) -> Predicate:
@@ -195,6 +266,8 @@ def _compile_term(term: Term, *, me: str | None, resolver: ReleaseResolver | Non
         )
     if key == "is":
         return _compile_is(value)
+    if key == "issue.priority":
+        return _compile_priority(_values(value))
     if key == "level":
         levels = _values(value)
         wanted = set()
@@ -219,6 +292,19 @@ def _compile_term(term: Term, *, me: str | None, resolver: ReleaseResolver | Non
     return lambda issue: match(issue.tags.get(key))
 
 
+def _compile_priority(values: list[str]) -> Predicate:
+    wanted = {v.lower() for v in values}
+    bad = sorted(wanted - set(PRIORITIES))
+    if bad:
+        raise SearchError(f"unknown priority {bad[0]!r}; use issue.priority:high, medium or low")
+    return lambda issue: (issue.priority or "").lower() in wanted
+
+
+def _substatus(name: str) -> Predicate:
+    status = Status.IGNORED if name.startswith("archived_") else Status.UNRESOLVED
+    return lambda i: i.status is status and (i.substatus or "") == name
+
+
 def _compile_is(value: str) -> Predicate:
     v = value.lower()
     if v == "archived":
@@ -227,6 +313,8 @@ def _compile_is(value: str) -> Predicate:
         "unresolved": lambda i: i.status is Status.UNRESOLVED,
         "resolved": lambda i: i.status is Status.RESOLVED,
         "ignored": lambda i: i.status is Status.IGNORED,
+        **{name: _substatus(name) for name in (*SUBSTATUSES, *ARCHIVE_SUBSTATUSES)},
+        "for_review": lambda i: i.for_review,
         "assigned": lambda i: i.assignee is not None,
         "unassigned": lambda i: i.assignee is None,
         "bookmarked": lambda i: i.is_bookmarked,

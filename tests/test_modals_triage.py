@@ -11,9 +11,11 @@ from sxtriage.models import IgnoreSpec
 from sxtriage.triage.actions import AssignCandidate
 from sxtriage.triage.github import GitHubIssue
 from sxtriage.triage.ticket import TicketDraft
+from sxtriage.ui.modals.archive import CHOICES, ArchiveModal
 from sxtriage.ui.modals.assign import AssignModal, rank
 from sxtriage.ui.modals.confirm import ConfirmModal
-from sxtriage.ui.modals.ignore import IgnoreModal
+from sxtriage.ui.modals.priority import PriorityModal
+from sxtriage.ui.modals.release import NoReleaseModal, ReleaseModal
 from sxtriage.ui.modals.ticket import TicketModal
 
 
@@ -38,28 +40,129 @@ async def test_confirm_yes_no_and_plain_text() -> None:
         assert app.results == [expected]
 
 
-async def test_ignore_menu_choices() -> None:
-    app = Host(IgnoreModal(count=2))
+async def test_archive_menu_puts_until_escalating_first_then_sentrys_options() -> None:
+    app = Host(ArchiveModal(count=2))
     async with app.run_test() as pilot:
         await pilot.pause()
-        assert app.screen.query_one(OptionList).option_count == 10
-        await pilot.press("down", "enter")  # second option: 2 hours
+        options = app.screen.query_one(OptionList)
+        assert options.option_count == len(CHOICES) == 14
+        assert options.highlighted == 0
+        assert "Until escalating" in str(options.get_option_at_index(0).prompt)
+        assert "Archive 2 issues" in str(app.screen.query_one("#archive-title").render())
+        await pilot.press("enter")  # Sentry's default
         await pilot.pause()
-    assert app.results == [IgnoreSpec(duration_min=120)]
+    assert app.results == [IgnoreSpec(until_escalating=True)]
 
-    app = Host(IgnoreModal())
-    async with app.run_test() as pilot:
-        await pilot.pause()
-        await pilot.press("end", "enter")  # forever
-        await pilot.pause()
-    assert app.results == [IgnoreSpec()]
+    for presses, expected in (
+        (("down",), IgnoreSpec()),  # forever
+        (("down", "down", "down"), IgnoreSpec(duration_min=120)),
+        (("end", "up", "up"), IgnoreSpec(user_count=10)),
+    ):
+        app = Host(ArchiveModal())
+        async with app.run_test() as pilot:
+            await pilot.pause()
+            await pilot.press(*presses, "enter")
+            await pilot.pause()
+        assert app.results == [expected], presses
 
-    app = Host(IgnoreModal())
+    app = Host(ArchiveModal())
     async with app.run_test() as pilot:
         await pilot.pause()
         await pilot.press("escape")
         await pilot.pause()
     assert app.results == [None]
+
+
+async def test_archive_custom_condition_and_a_bad_one() -> None:
+    app = Host(ArchiveModal())
+    async with app.run_test() as pilot:
+        await pilot.pause()
+        await pilot.press("end", "enter")  # "Custom condition…" opens the input
+        await pilot.pause()
+        box = app.screen.query_one("#archive-custom", Input)
+        assert box.has_focus
+        await pilot.press(*"7 parsecs", "enter")
+        await pilot.pause()
+        error = str(app.screen.query_one("#archive-error").render())
+        assert "is not an archive condition" in error and "250 events" in error
+        assert app.results == []  # still open: the user can fix it
+        box.value = ""
+        await pilot.press(*"100 events/hour", "enter")
+        await pilot.pause()
+    assert app.results == [IgnoreSpec(count=100, window_min=60)]
+
+
+async def test_archive_options_the_server_lacks_are_shown_but_cannot_be_chosen() -> None:
+    reason = "Archive until escalating: GlitchTip has no escalation forecasts"
+    app = Host(ArchiveModal(until_escalating=reason))
+    async with app.run_test() as pilot:
+        await pilot.pause()
+        options = app.screen.query_one(OptionList)
+        assert options.get_option_at_index(0).disabled
+        assert "unavailable" in str(options.get_option_at_index(0).prompt)
+        assert reason in str(app.screen.query_one("#archive-note").render())
+        assert options.highlighted == 1  # the first choice it can send: forever
+        await pilot.press("enter")
+        await pilot.pause()
+    assert app.results == [IgnoreSpec()]
+
+
+async def test_priority_menu_keys_and_current() -> None:
+    app = Host(PriorityModal(count=3, current="low"))
+    async with app.run_test() as pilot:
+        await pilot.pause()
+        options = app.screen.query_one(OptionList)
+        assert options.highlighted == 2 and "current" in str(options.get_option_at_index(2).prompt)
+        await pilot.press("h")
+        await pilot.pause()
+    assert app.results == ["high"]
+    app = Host(PriorityModal())
+    async with app.run_test() as pilot:
+        await pilot.pause()
+        await pilot.press("down", "enter")
+        await pilot.pause()
+    assert app.results == ["medium"]
+
+
+async def test_release_picker_filters_as_you_type_newest_first() -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from sxtriage.models import Release
+
+    now = datetime(2026, 3, 14, tzinfo=UTC)
+    releases = [
+        Release(version=f"api@2.{n}.0", date_created=now - timedelta(days=n)) for n in range(5)
+    ]
+    app = Host(ReleaseModal(releases, project="api", count=1, now=now))
+    async with app.run_test() as pilot:
+        await pilot.pause()
+        options = app.screen.query_one(OptionList)
+        assert options.option_count == 5
+        first = str(options.get_option_at_index(0).prompt)
+        assert "api@2.0.0" in first and "newest" in first
+        await pilot.press(*"2.3")
+        await pilot.pause()
+        assert options.option_count == 1
+        await pilot.press("enter")
+        await pilot.pause()
+    assert app.results == ["api@2.3.0"]
+    app = Host(ReleaseModal(releases, project="api", now=now))
+    async with app.run_test() as pilot:
+        await pilot.pause()
+        await pilot.press("down", "down", "enter")
+        await pilot.pause()
+    assert app.results == ["api@2.2.0"]
+
+
+async def test_no_release_warning_offers_the_alternatives() -> None:
+    app = Host(NoReleaseModal(["API-1", "API-2"], total=3))
+    async with app.run_test() as pilot:
+        await pilot.pause()
+        why = str(app.screen.query_one("#norelease-why").render())
+        assert "API-1, API-2" in why and "never" in why and "1 of the marked" in why
+        await pilot.press("down", "down", "enter")  # archive until escalating
+        await pilot.pause()
+    assert app.results == ["archive"]
 
 
 PEOPLE = [

@@ -115,7 +115,7 @@ async def test_pause_holds_the_poller_while_the_relay_keeps_buffering(tmp_path: 
 
 def _plain_styles() -> RowStyles:
     s = Style()
-    return RowStyles(s, s, s, s, s, s, s, s, {})
+    return RowStyles(s, s, s, s, s, s, s, s, {}, {}, s)
 
 
 def test_id_column_fits_the_longest_short_id_before_the_title_shrinks() -> None:

@@ -26,7 +26,12 @@ DESIGN_KEYS = {
     "next_tab": "tab",
     "resolve": "r",
     "resolve_next_release": "R",
-    "ignore": "i",
+    "archive": "i",
+    "resolve_in_release": "L",
+    "set_priority": "P",
+    "mark_reviewed": "v",
+    "bookmark": "b",
+    "next_view": "V",
     "unresolve": "u",
     "assign": "a",
     "assign_me": "A",
@@ -62,6 +67,8 @@ def test_keymap_check_names_unknown_ids() -> None:
     good, errors = check_keymap({"resolve": "x", "bogus": "y", "ignore": " "})
     assert good == {"resolve": "x"}
     assert len(errors) == 2 and "unknown binding id 'bogus'" in errors[0]
+    assert "archive needs keys" in errors[1]  # the old id "ignore" names the renamed one
+    assert check_keymap({"ignore": "x"}) == ({"archive": "x"}, [])
     rows = help_rows(good, ("app",))
     assert ("Triage", "x", "Resolve", "resolve") in rows
 

@@ -20,12 +20,17 @@ from sxtriage.models import Action, ActionKind, Issue, IssueKey, Source
 from sxtriage.store import Store
 from sxtriage.triage.effects import (
     NOT_IDEMPOTENT,
+    PER_PROJECT,
+    SENTRY_ONLY,
+    STATUS_KINDS,
     describe_error,
     inverse_actions,
     matches,
     optimistic,
+    read_back,
     relay_update_fields,
     sentry_update_fields,
+    stored_differs,
     verb,
 )
 from sxtriage.triage.ignore_memory import IgnoreMemory, condition_unknown, restore_specs
@@ -44,6 +49,11 @@ Toast = Callable[[str, str], Any]
 def _chunks(items: list[str], size: int) -> Iterable[list[str]]:
     for start in range(0, len(items), size):
         yield items[start : start + size]
+
+
+def _release_order(release: Any) -> float:
+    created = getattr(release, "date_created", None)
+    return created.timestamp() if created is not None else float("-inf")
 
 
 def _short(issues: list[Issue]) -> str:
@@ -231,18 +241,13 @@ class TriageEngine(PeopleMixin):
         return True
 
     def _warn_unknown_ignores(self, entry: OutboxEntry, specs: dict[str, Any]) -> None:
-        if entry.action.kind not in (
-            ActionKind.RESOLVE,
-            ActionKind.RESOLVE_NEXT_RELEASE,
-            ActionKind.UNRESOLVE,
-            ActionKind.IGNORE,
-        ):
+        if entry.action.kind not in STATUS_KINDS:
             return
         unknown = [i for i in entry.previous if condition_unknown(i) and i.id not in specs]
         if unknown:
             self.toast(
-                f"{_short(unknown)} was ignored on a condition set outside sxtriage; it is "
-                "ignored again until you change it (check the condition in Sentry)",
+                f"{_short(unknown)} was archived on a condition set outside sxtriage; it is "
+                "archived forever again until you change it (check the condition in Sentry)",
                 "warning",
             )
 
@@ -304,9 +309,27 @@ class TriageEngine(PeopleMixin):
         for issue in entry.previous:
             if self.pending.get(issue.key) == action.id:
                 del self.pending[issue.key]
-                settled.append(optimistic(issue, action))
+                shown = optimistic(issue, action)
+                stored = entry.stored.get(issue.id) if issue.source is Source.SENTRY else None
+                settled.append(read_back(shown, stored) if stored is not None else shown)
         if settled:
-            self.apply(settled)  # repaint without the pending marker
+            self.apply(settled)  # repaint without the pending marker, as the server stored it
+        self._warn_stored(entry)
+
+    def _warn_stored(self, entry: OutboxEntry) -> None:
+        """Say so when the server stored something else than was asked (an archive kept
+        as "forever" by a server that ignores the substatus, say)."""
+        differ = []
+        for issue in entry.previous:
+            stored = entry.stored.get(issue.id)
+            if stored is not None and issue.source is Source.SENTRY:
+                why = stored_differs(entry.action, stored)
+                if why:
+                    differ.append((issue, why))
+        if differ:
+            first, why = differ[0]
+            more = f" (and {len(differ) - 1} more)" if len(differ) > 1 else ""
+            self.toast(f"{first.short_id}{more}: Sentry stored it {why}", "warning")
 
     def _rollback(self, entry: OutboxEntry) -> None:
         back = []
@@ -337,7 +360,7 @@ class TriageEngine(PeopleMixin):
                 raise RuntimeError("not connected to Sentry; set a token with `sxtriage login`")
             await self._send_sentry(entry, sentry_ids, resumed=resumed)
         for issue_id in relay_ids:
-            fields = relay_update_fields(action)
+            fields = None if action.kind in SENTRY_ONLY else relay_update_fields(action)
             if fields is not None:
                 if self.relay is None:
                     raise RuntimeError("the local relay is not connected")
@@ -355,20 +378,49 @@ class TriageEngine(PeopleMixin):
                 entry.sent.add(issue_id)
                 await self.outbox.progress(entry)
             return
-        from sxtriage.sentry.client import IssueUpdate
+        from sxtriage.sentry.update import IssueUpdate
 
         update = IssueUpdate(**sentry_update_fields(action))
         if resumed and len(ids) == 1:
             # The request may have reached Sentry before the crash: look before resending.
             current = await self.sentry.get_issue(ids[0])
             if matches(current, action):
+                entry.stored[ids[0]] = current
                 entry.sent.add(ids[0])
                 return
-        if len(ids) == 1:
-            await self.sentry.update_issue(ids[0], update)
-            entry.sent.add(ids[0])
-            return
-        for chunk in _chunks(ids, self.bulk_chunk):
-            await self.sentry.bulk_update(chunk, update)
-            entry.sent.update(chunk)
-            await self.outbox.progress(entry)
+        for group in self._groups(entry, ids):
+            if len(group) == 1:
+                # Sentry's PUT answers the issue as stored: shown as such, not as guessed.
+                self._keep(entry, [await self.sentry.update_issue(group[0], update)])
+                entry.sent.add(group[0])
+                await self.outbox.progress(entry)
+                continue
+            for chunk in _chunks(group, self.bulk_chunk):
+                self._keep(entry, await self.sentry.bulk_update(chunk, update))
+                entry.sent.update(chunk)
+                await self.outbox.progress(entry)
+
+    @staticmethod
+    def _groups(entry: OutboxEntry, ids: list[str]) -> list[list[str]]:
+        """One request group, or one per project where Sentry refuses several projects."""
+        if entry.action.kind not in PER_PROJECT:
+            return [ids]
+        project = {i.id: i.project or i.service for i in entry.previous}
+        groups: dict[str, list[str]] = {}
+        for issue_id in ids:
+            groups.setdefault(project.get(issue_id) or "", []).append(issue_id)
+        return list(groups.values())
+
+    @staticmethod
+    def _keep(entry: OutboxEntry, answered: Any) -> None:
+        for issue in answered if isinstance(answered, list) else []:
+            if isinstance(issue, Issue):
+                entry.stored[issue.id] = issue
+
+    # --- data for the modals (fetched here; modals only get the result) -----------------
+    async def releases(self, project: str | None) -> list[Any]:
+        """The org's releases of `project` (a slug), newest first."""
+        if self.sentry is None:
+            raise RuntimeError("not connected to Sentry; releases come from Sentry")
+        releases = list(await self.sentry.list_releases(project=project))
+        return sorted(releases, key=_release_order, reverse=True)

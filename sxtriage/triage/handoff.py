@@ -31,7 +31,11 @@ _VERBS = {
     "resolve": "resolved",
     "resolve_next_release": "resolved in next release",
     "unresolve": "unresolved",
-    "ignore": "ignored",
+    "ignore": "archived",
+    "archive": "archived",
+    "resolve_in_release": "resolved in a release",
+    "set_priority": "set the priority of",
+    "review": "marked reviewed",
     "assign": "assigned",
     "bookmark": "bookmarked",
     "mark_seen": "marked seen",
@@ -106,8 +110,14 @@ def _actions(store: Store, since: float) -> list[str]:
         extra = ""
         if d.get("assignee"):
             extra = f" to {md(d['assignee'], 60)}"
-        if d.get("ignore"):
-            extra = " (" + ", ".join(f"{k}={v}" for k, v in d["ignore"].items()) + ")"
+        if d.get("ignore") or d.get("substatus"):
+            cond = [f"{k}={v}" for k, v in (d.get("ignore") or {}).items()]
+            cond = cond or [str(d["substatus"]).replace("archived_", "").replace("_", " ")]
+            extra = " (" + md(", ".join(cond), 80) + ")"
+        if d.get("priority"):
+            extra = f" to {md(d['priority'], 10)}"
+        if d.get("release"):
+            extra = f" {md(d['release'], 60)}"
         if d.get("undo_of"):
             verb = f"undid: {verb}"
         lines.append(f"- {_hm(row['ts'])} — {md(row['actor'], 60)} {verb} {what}{extra}")

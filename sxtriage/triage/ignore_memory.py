@@ -1,10 +1,11 @@
-"""Which ignore condition each issue was ignored with, so that undo puts it back.
+"""How each issue was archived, so that undo puts it back the same way.
 
-`Issue` carries only the status (and Sentry's substatus), not the ignore condition, so
-undoing "resolve" on an issue that was "ignored for 30 minutes" would otherwise ignore it
-forever.  The engine records the condition of every ignore that reached the server, keeps
-the one in force for each issue that a new action replaces (in the outbox row, so it
-survives a restart), and undo restores it — a duration shortened by the time that passed.
+Undoing "resolve" on an issue that was "archived for 30 minutes" must archive it for the
+rest of those 30 minutes, not forever.  The engine records the condition of every archive
+that reached the server, keeps the one in force for each issue that a new action replaces
+(in the outbox row, so it survives a restart), and undo restores it — a duration shortened
+by the time that passed.  An archive made elsewhere (Sentry's web UI) is rebuilt from what
+Sentry stored: its substatus and statusDetails (`spec_from_issue`).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import math
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from sxtriage.models import Action, ActionKind, IgnoreSpec, Issue, IssueKey, Source, Status
@@ -21,8 +23,9 @@ from sxtriage.store import Store
 _STATUS_KINDS = {
     ActionKind.RESOLVE,
     ActionKind.RESOLVE_NEXT_RELEASE,
+    ActionKind.RESOLVE_IN_RELEASE,
     ActionKind.UNRESOLVE,
-    ActionKind.IGNORE,
+    ActionKind.ARCHIVE,
 }
 REPLAY_LIMIT = 5000
 """Done status actions read back from the outbox at start (newest)."""
@@ -55,15 +58,51 @@ class IgnoredWith:
 
 
 def is_forever(spec: IgnoreSpec) -> bool:
-    return all(v is None for v in spec.model_dump().values())
+    return spec.forever
+
+
+def _minutes(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else None
+
+
+def spec_from_issue(issue: Issue, now: float | None = None) -> IgnoreSpec | None:
+    """How an archived issue is archived, from Sentry's substatus and statusDetails
+    (src/sentry/api/serializers/models/group.py `_get_status`: ignoreCount, ignoreWindow,
+    ignoreUserCount, ignoreUserWindow, ignoreUntil); None when they do not say."""
+    if issue.status is not Status.IGNORED:
+        return None
+    sub = issue.substatus or ""
+    if sub in ("archived_until_escalating", "until_escalating"):
+        return IgnoreSpec(until_escalating=True)
+    if sub in ("archived_forever", "forever"):
+        return IgnoreSpec()
+    d = issue.status_details or {}
+    spec = IgnoreSpec(
+        count=_minutes(d.get("ignoreCount")),
+        window_min=_minutes(d.get("ignoreWindow")),
+        user_count=_minutes(d.get("ignoreUserCount")),
+        user_window_min=_minutes(d.get("ignoreUserWindow")),
+        duration_min=_minutes(d.get("ignoreDuration")),
+    )
+    until = d.get("ignoreUntil")
+    if spec.duration_min is None and isinstance(until, str) and until:
+        try:
+            end = datetime.fromisoformat(until.replace("Z", "+00:00"))
+        except ValueError:
+            end = None
+        if end is not None:
+            end = end if end.tzinfo else end.replace(tzinfo=UTC)
+            left = (end.timestamp() - (time.time() if now is None else now)) / 60.0
+            spec = spec.model_copy(update={"duration_min": max(1, math.ceil(left))})
+    return spec if spec.has_condition else None
 
 
 def condition_unknown(issue: Issue) -> bool:
-    """Ignored on some condition (elsewhere, e.g. in Sentry's web UI) that we never saw."""
-    return issue.status is Status.IGNORED and (issue.substatus or "") not in (
-        "",
-        "archived_forever",
-    )
+    """Archived on some condition (elsewhere, e.g. in Sentry's web UI) that neither this
+    app saw nor Sentry's answer names."""
+    if issue.status is not Status.IGNORED or (issue.substatus or "") in ("",):
+        return False
+    return spec_from_issue(issue) is None
 
 
 class IgnoreMemory:
@@ -80,7 +119,7 @@ class IgnoreMemory:
             return
         when = self.clock() if at is None else at
         for key in keys:
-            if action.kind is ActionKind.IGNORE:
+            if action.kind is ActionKind.ARCHIVE:
                 self._by_key[key] = IgnoredWith(action.ignore or IgnoreSpec(), when)
             else:
                 self._by_key.pop(key, None)

@@ -34,7 +34,9 @@ class OutboxEntry:
     sent: set[str] = field(default_factory=set)
     """Issue ids (within the action's source) already applied on the server."""
     ignored_with: dict[str, dict[str, Any]] = field(default_factory=dict)
-    """Issue id → the ignore condition it had before the action (for undo)."""
+    """Issue id → the archive condition it had before the action (for undo)."""
+    stored: dict[str, Issue] = field(default_factory=dict)
+    """Issue id → the issue as the server answered the update (read back; not persisted)."""
 
 
 def _undo_json(
@@ -173,7 +175,12 @@ def audit_detail(action: Action, targets: list[Issue]) -> dict[str, Any]:
     if action.assign_label or action.assign_to:
         detail["assignee"] = action.assign_label or action.assign_to
     if action.ignore is not None:
-        detail["ignore"] = action.ignore.model_dump(exclude_none=True)
+        detail["ignore"] = action.ignore.model_dump(exclude_none=True, exclude_defaults=True)
+        detail["substatus"] = action.ignore.substatus
+    if action.priority:
+        detail["priority"] = action.priority
+    if action.release:
+        detail["release"] = action.release
     if action.text:
         detail["text"] = action.text[:200]
     if action.undo_of:

@@ -164,7 +164,9 @@ class SxTriageApp(TriageKeysMixin, App[int]):
 
     def action_help(self) -> None:
         if not isinstance(self.screen, HelpScreen):
-            self.push_screen(HelpScreen(self.keymap_overrides))
+            from sxtriage.ui.workflow_keys import unavailable_keys
+
+            self.push_screen(HelpScreen(self.keymap_overrides, unavailable_keys(self.backend)))
 
     def action_request_quit(self) -> None:
         triage = self.backend.triage

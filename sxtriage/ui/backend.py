@@ -74,6 +74,11 @@ class Backend:
         """More long-running coroutines to start (the demo's traffic generator)."""
         self.commands: dict[str, Callable[[], Coroutine[Any, Any, Any]]] = {}
         """Extra palette commands (title → coroutine factory), e.g. demo scenarios."""
+        from sxtriage.ui.views import ViewSections
+
+        self.sections = ViewSections.from_config(getattr(settings, "views", []) or [])
+        """Feed sections: All, config.toml's [[views]], then the org's saved views."""
+        self.view_listeners: list[Callable[[], None]] = []
 
     # --- construction helpers ------------------------------------------
     def _make_triage(self) -> Any | None:
@@ -147,12 +152,23 @@ class Backend:
                 )
             except Exception as exc:
                 log.warning("correlation index not rebuilt: %r", exc)
+        if self.sentry is not None and hasattr(self.sentry, "list_issue_views"):
+            self._spawn(self.load_sentry_views())
         if self.poller is not None:
             self._spawn(self.poller.run())
         if self.relay is not None:
             self._spawn(self.relay.run(self.on_delta, self.on_event, self.on_health))
         for factory in self.extra_tasks:
             self._spawn(factory())
+
+    async def load_sentry_views(self) -> int:
+        """The org's saved issue views as feed sections (see ui/views.py)."""
+        from sxtriage.ui.views import load_sentry_views
+
+        count = await load_sentry_views(self.sentry, self.sections, self.toast)
+        for listener in list(self.view_listeners):
+            listener()
+        return count
 
     def _spawn(self, coro: Coroutine[Any, Any, Any]) -> None:
         task = asyncio.create_task(coro)

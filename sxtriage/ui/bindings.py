@@ -33,6 +33,8 @@ class KeySpec:
     palette: bool = True
     """Offered in the command palette."""
     display: str | None = None
+    feature: str | None = None
+    """The server capability (sentry.capabilities.Feature value) the action needs."""
 
 
 REGISTRY: tuple[KeySpec, ...] = (
@@ -96,6 +98,7 @@ REGISTRY: tuple[KeySpec, ...] = (
     KeySpec("filter", "slash", "filter", "Filter", "feed", "Feed", display="/"),
     KeySpec("pause", "p", "toggle_pause", "Pause/resume live", "feed", "Feed"),
     KeySpec("sort", "s", "cycle_sort", "Sort", "feed", "Feed", False),
+    KeySpec("next_view", "V", "next_view", "Next view (feed section)", "feed", "Feed", False),
     KeySpec(
         "alert_jump",
         "exclamation_mark",
@@ -147,9 +150,50 @@ REGISTRY: tuple[KeySpec, ...] = (
         "app",
         "Triage",
         False,
+        feature="resolve_in_release",
+    ),
+    KeySpec(
+        "resolve_in_release",
+        "L",
+        "resolve_in_release",
+        "Resolve in a release…",
+        "app",
+        "Triage",
+        False,
+        feature="resolve_in_release",
     ),
     KeySpec("unresolve", "u", "unresolve", "Unresolve", "app", "Triage", False),
-    KeySpec("ignore", "i", "ignore", "Ignore…", "app", "Triage"),
+    KeySpec("archive", "i", "archive", "Archive…", "app", "Triage"),
+    KeySpec(
+        "set_priority",
+        "P",
+        "set_priority",
+        "Set priority…",
+        "app",
+        "Triage",
+        False,
+        feature="priority",
+    ),
+    KeySpec(
+        "mark_reviewed",
+        "v",
+        "mark_reviewed",
+        "Mark reviewed",
+        "app",
+        "Triage",
+        False,
+        feature="inbox",
+    ),
+    KeySpec(
+        "bookmark",
+        "b",
+        "toggle_bookmark",
+        "Bookmark / unbookmark",
+        "app",
+        "Triage",
+        False,
+        feature="bookmarks",
+    ),
     KeySpec("assign", "a", "assign", "Assign…", "app", "Triage"),
     KeySpec("assign_me", "A", "assign_me", "Assign to me", "app", "Triage", False),
     KeySpec(
@@ -206,6 +250,8 @@ REGISTRY: tuple[KeySpec, ...] = (
 )
 BY_ID = {spec.id: spec for spec in REGISTRY}
 assert len(BY_ID) == len(REGISTRY), "binding ids must be unique"
+RENAMED = {"ignore": "archive"}
+"""Old binding ids still accepted in [keymap] (Sentry renamed ignore to archive)."""
 
 
 def specs(scope: Scope) -> list[KeySpec]:
@@ -233,6 +279,7 @@ def check_keymap(keymap: dict[str, str]) -> tuple[dict[str, str], list[str]]:
     good: dict[str, str] = {}
     errors: list[str] = []
     for binding_id, keys in keymap.items():
+        binding_id = RENAMED.get(binding_id, binding_id)
         if binding_id not in BY_ID:
             errors.append(
                 f"keymap: unknown binding id {binding_id!r}; "

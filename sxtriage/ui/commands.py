@@ -58,6 +58,10 @@ class SxCommands(Provider):
                 out.append((f"Sort by {label}", partial(screen.set_sort, sort), "feed order"))
             for n, svc in enumerate(["all", *app.backend.settings.services]):
                 out.append((f"Scope: {svc}", partial(screen.action_scope, n), f"key: {n}"))
+            sections = getattr(app.backend, "sections", None)
+            for n, view in enumerate(sections.views if sections is not None else []):
+                where = "Sentry saved view" if view.origin == "sentry" else "feed section"
+                out.append((f"View: {view.name}", partial(screen.show_view, n), where))
         for title, factory in app.backend.commands.items():
             out.append((title, partial(app.run_command, factory), "demo"))
         for title, factory in _triage_commands(app).items():

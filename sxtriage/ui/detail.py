@@ -13,6 +13,7 @@ from typing import Any
 from rich.text import Text
 
 from sxtriage.models import Breadcrumb, Event, ExceptionValue, Frame, Issue, Level, Span, Trace
+from sxtriage.ui.badges import priority_word, review_text, status_text
 from sxtriage.ui.text import LEVEL_GLYPH, compact, relative, safe
 
 Line = tuple[Text, Any]
@@ -40,7 +41,12 @@ def overview(issue: Issue, event: Event | None, now: datetime) -> Text:
     if issue.culprit:
         lines.append(Text(safe(issue.culprit, limit=1000), style="dim"))
     lines.append(Text())
-    lines.append(_kv("Status", issue.status.value))
+    lines.append(_kv("Status", status_text(issue)))
+    lines.append(_kv("Priority", priority_word(issue.priority)))
+    review = review_text(issue)
+    if review or issue.is_bookmarked:
+        flags = [f for f in (review, "bookmarked" if issue.is_bookmarked else None) if f]
+        lines.append(_kv("Workflow", ", ".join(flags)))
     lines.append(_kv("Level", issue.level.value))
     lines.append(_kv("Service", issue.service))
     lines.append(_kv("Events", f"{issue.count:,}   users {issue.user_count:,}"))
@@ -289,6 +295,21 @@ def event_lines(events: list[Event], current: str | None, now: datetime) -> list
                 f"  {safe(event.user.get('id') or event.user.get('email'), limit=40)}", style="dim"
             )
         out.append((line, event.event_id))
+    return out
+
+
+def workflow_label(issue: Issue) -> Text:
+    """The issue header's state: "unresolved · escalating  high priority  ◆ for review"."""
+    out = Text()
+    state = status_text(issue)
+    style = "bold yellow" if any(w in state for w in ("escalat", "regress", "unknown")) else ""
+    out.append(safe(state, limit=80), style=style or "bold")
+    out.append(f"  {priority_word(issue.priority)}", style="dim" if not issue.priority else "")
+    review = review_text(issue)
+    if review:
+        out.append(f"  ◆ {safe(review, limit=40)}", style="bold yellow")
+    if issue.is_bookmarked:
+        out.append("  ★ bookmarked", style="bold")
     return out
 
 

@@ -11,6 +11,7 @@ from rich.segment import Segment
 from rich.style import Style
 
 from sxtriage.models import Issue, Level, Status
+from sxtriage.ui.badges import REVIEW_GLYPH, badge, priority_short, state_word
 from sxtriage.ui.text import LEVEL_GLYPH, compact, fit, relative, safe
 
 
@@ -27,6 +28,7 @@ class Column:
 COLUMNS: tuple[Column, ...] = (
     Column("flag", "", 3, 0),
     Column("level", "L", 2, 0),
+    Column("priority", "PRI", 4, 60),
     Column("short_id", "ID", 12, 30),
     Column("service", "SVC", 7, 56),
     Column("title", "TITLE", 0, 0),
@@ -35,7 +37,7 @@ COLUMNS: tuple[Column, ...] = (
     Column("first", "FIRST", 6, 110, right=True),
     Column("last", "LAST", 6, 40, right=True),
     Column("assignee", "ASSIGNEE", 16, 96),
-    Column("status", "STATUS", 11, 86),
+    Column("status", "STATE", 11, 86),
     Column("ticket", "", 2, 64),
 )
 TITLE_MIN = 12
@@ -54,6 +56,9 @@ class RowNote:
 
 
 NO_NOTE = RowNote()
+
+
+STATE_MIN = next(c.min_total for c in COLUMNS if c.name == "status")
 
 
 def id_width(longest: int) -> int:
@@ -89,6 +94,16 @@ class RowStyles:
     pending: Style
     header: Style
     levels: Mapping[Level, Style]
+    priorities: Mapping[str, Style]
+    """"high" / "medium" / "low" → style (anything else: dim)."""
+    badge: Style
+
+
+def _title_badges(issue: Issue, state_shown: bool) -> str:
+    """◆ while For Review; the substatus badge (NEW, ESC, REG, ARC, RES, ?) when no STATE
+    column shows it."""
+    word = "" if state_shown else badge(issue)
+    return (REVIEW_GLYPH if issue.for_review else "") + word
 
 
 def header_segments(width: int, styles: RowStyles, short_id: int = 12) -> list[Segment]:
@@ -139,11 +154,20 @@ def row_segments(
             style = base + styles.levels.get(issue.level, Style())
             if cursor:
                 style = style + Style(reverse=False)
+        elif name == "priority":
+            text = priority_short(issue.priority)
+            style = base + styles.priorities.get((issue.priority or "").lower(), styles.dim)
         elif name == "short_id":
             text = safe(issue.short_id, limit=40)
         elif name == "service":
             text = safe(issue.service, limit=20)
         elif name == "title":
+            tags = _title_badges(issue, width >= STATE_MIN)
+            if tags:
+                tag = fit(tags + " ", min(cell_len(tags) + 1, max(0, w - TITLE_MIN)))
+                if tag:
+                    out.append(Segment(tag, base + styles.badge))
+                    w -= cell_len(tag)
             if note.suspect_release:
                 tag = f"new in {safe(note.suspect_release, limit=40)} "
                 tag = fit(tag, min(cell_len(tag), max(0, w - TITLE_MIN)))
@@ -172,8 +196,10 @@ def row_segments(
             text = safe(issue.assignee, limit=60) if issue.assignee else "—"
             style = base if issue.assignee else dim
         elif name == "status":
-            text = issue.status.value if issue.status is not Status.UNRESOLVED else "open"
+            text = state_word(issue)
             style = dim if issue.status is not Status.UNRESOLVED else base
+            if text in ("escalating", "regressed", "new", "?"):
+                style = base + styles.badge
         elif name == "ticket":
             text = "⧉" if issue.linked_ticket else ""
         else:  # pragma: no cover - every column is handled above

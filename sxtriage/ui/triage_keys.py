@@ -1,4 +1,5 @@
-"""Triage key actions, mixed into the App: resolve, ignore, assign, tickets, links, undo.
+"""Triage key actions, mixed into the App: resolve, assign, tickets, links, undo; Sentry's
+workflow keys (archive, releases, priority, review, bookmark) come from WorkflowKeysMixin.
 
 The App provides `self.backend` (settings, store, feed, sentry, relay, triage,
 detail_for), `self.selected_issues()`, `self.current_issue()` and Textual's `notify`.
@@ -13,7 +14,8 @@ import uuid
 from collections.abc import Awaitable, Callable, Coroutine, Mapping
 from typing import Any
 
-from sxtriage.models import Action, ActionKind, IgnoreSpec, Issue
+from sxtriage.models import Action, ActionKind, Issue
+from sxtriage.ui.workflow_keys import WorkflowKeysMixin
 
 
 def new_action(kind: ActionKind, issues: list[Issue], **fields: Any) -> Action:
@@ -28,7 +30,7 @@ def _plural(n: int) -> str:
     return "1 issue" if n == 1 else f"{n} issues"
 
 
-class TriageKeysMixin:
+class TriageKeysMixin(WorkflowKeysMixin):
     """Textual action methods for the triage keys (see ui/bindings.py for the keys)."""
 
     # The App provides these; declared for type checkers only.
@@ -85,6 +87,7 @@ class TriageKeysMixin:
         go: Callable[[], Awaitable[None]],
         *,
         always: bool = False,
+        title: str | None = None,
     ) -> None:
         """One confirmation for more than one issue (or a destructive action), then `go`."""
         if len(issues) <= 1 and not always:
@@ -96,7 +99,8 @@ class TriageKeysMixin:
             if ok:
                 self._spawn(go())
 
-        self.push_screen(ConfirmModal(f"{verb} {_plural(len(issues))}?", _summary(issues)), done)
+        text = title or f"{verb} {_plural(len(issues))}?"
+        self.push_screen(ConfirmModal(text, _summary(issues)), done)
 
     def _spawn(self, coro: Awaitable[None]) -> None:
         async def run() -> None:
@@ -124,26 +128,8 @@ class TriageKeysMixin:
     def action_resolve(self) -> None:
         self._simple(ActionKind.RESOLVE, "Resolve")
 
-    def action_resolve_next_release(self) -> None:
-        self._simple(ActionKind.RESOLVE_NEXT_RELEASE, "Resolve in next release")
-
     def action_unresolve(self) -> None:
         self._simple(ActionKind.UNRESOLVE, "Unresolve")
-
-    def action_ignore(self) -> None:
-        ready = self._triage_targets()
-        if ready is None:
-            return
-        _engine, issues = ready
-        from sxtriage.ui.modals.ignore import IgnoreModal
-
-        def chosen(spec: IgnoreSpec | None) -> None:
-            if spec is None:
-                return
-            action = new_action(ActionKind.IGNORE, issues, ignore=spec)
-            self._confirm_then(issues, "Ignore", lambda: self._submit(action, issues))
-
-        self.push_screen(IgnoreModal(count=len(issues)), chosen)
 
     # --- assignment ---------------------------------------------------------------------
     def action_assign(self) -> None:

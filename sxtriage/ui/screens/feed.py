@@ -74,6 +74,7 @@ class FeedScreen(Screen[None]):
 
     def on_mount(self) -> None:
         self._unsubscribe = self.feed.subscribe(self._on_change)
+        self.backend.view_listeners.append(self.refresh_status)
         self.backend.health_listeners.append(self._on_health)
         self.backend.alert_listeners.append(self._on_alerts)
         self.issue_list.focus()
@@ -87,6 +88,7 @@ class FeedScreen(Screen[None]):
         for listeners, fn in (
             (self.backend.health_listeners, self._on_health),
             (self.backend.alert_listeners, self._on_alerts),
+            (self.backend.view_listeners, self.refresh_status),
         ):
             if fn in listeners:
                 listeners.remove(fn)
@@ -172,6 +174,7 @@ class FeedScreen(Screen[None]):
             scope=self.feed.scope,
             sort=self.feed.sort.value,
             query=self._query_text(),
+            view=self.backend.sections.label(self.feed),
         )
 
     def _query_text(self) -> str:
@@ -218,6 +221,30 @@ class FeedScreen(Screen[None]):
         self.issue_list.focus()
         self.refresh_status()
 
+    def action_next_view(self) -> None:
+        """The next feed section: All → config.toml's views → the org's saved views."""
+        sections = self.backend.sections
+        if len(sections.views) < 2:
+            self.sx.notify(
+                "No views yet: add [[views]] to config.toml (name, query, sort, services); "
+                "Sentry's saved issue views appear here once loaded.",
+                timeout=4,
+            )
+            return
+        self.show_view(sections.current + 1)
+
+    def show_view(self, index: int) -> None:
+        sections = self.backend.sections
+        error = sections.switch(self.feed, index)
+        if error is not None:
+            self.sx.notify(error, severity="warning", markup=False)
+            return
+        view = sections.view
+        where = " (Sentry)" if view.origin == "sentry" else ""
+        self.sx.notify(f"View: {view.name}{where}", timeout=2, markup=False)
+        self.issue_list.focus()
+        self.refresh_chrome()
+
     def action_cycle_sort(self) -> None:
         self.set_sort(SORTS[(SORTS.index(self.feed.sort) + 1) % len(SORTS)])
 
@@ -256,12 +283,20 @@ class FeedScreen(Screen[None]):
         self.refresh_status()
 
     def _apply_filter(self, bar: FilterBar, text: str) -> bool:
-        """Filter the feed; a bad query is shown in the bar and the filter stays as it was."""
+        """Filter the feed; a bad query is shown in the bar and the filter stays as it was.
+        Terms only Sentry evaluates are named, so a local issue is not silently kept."""
         try:
             self.feed.set_filter(text)
         except SearchError as exc:
             bar.show_error(str(exc))
             return False
+        server_only = self.feed.query.server_only
+        bar.show_note(
+            f"{', '.join(server_only)}: only Sentry evaluates this; local (relay) issues "
+            "are not filtered by it"
+            if server_only
+            else None
+        )
         return True
 
     @on(FilterBar.Changed)
@@ -279,6 +314,13 @@ class FeedScreen(Screen[None]):
         self.issue_list.focus()
         if event.accepted:
             self.run_worker(self.backend.set_pref("filter_history", bar.history))
+            if self.feed.query.server_only:
+                terms = ", ".join(self.feed.query.server_only)
+                self.sx.notify(
+                    f"{terms}: only Sentry evaluates this; local issues are not filtered by it",
+                    severity="warning",
+                    markup=False,
+                )
 
     def selected_issues(self) -> list[Issue]:
         out = []

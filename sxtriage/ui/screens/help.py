@@ -11,8 +11,13 @@ from textual.widgets import Static
 
 from sxtriage.ui.bindings import help_rows
 
+LEGEND = (
+    "Row badges: ◆ for review · NEW ESC REG (new, escalating, regressed) · ARC archived · "
+    "RES resolved · ? a state this version does not know · PRI high/med/low"
+)
 
-def help_table(keymap: dict[str, str]) -> Table:
+
+def help_table(keymap: dict[str, str], unavailable: dict[str, str] | None = None) -> Table:
     table = Table(box=None, show_header=True, header_style="bold", expand=True, pad_edge=False)
     table.add_column("Group", style="dim", no_wrap=True)
     table.add_column("Keys", style="bold", no_wrap=True)
@@ -20,9 +25,10 @@ def help_table(keymap: dict[str, str]) -> Table:
     table.add_column(Text("Id (for [keymap])"), style="dim", no_wrap=True)
     last = None
     for group, keys, description, binding_id in help_rows(keymap, ("list", "feed", "issue", "app")):
-        table.add_row(
-            Text(group if group != last else ""), Text(keys), Text(description), Text(binding_id)
-        )
+        action = Text(description)
+        if unavailable and binding_id in unavailable:
+            action.append(f" — unavailable: {unavailable[binding_id]}", style="dim italic")
+        table.add_row(Text(group if group != last else ""), Text(keys), action, Text(binding_id))
         last = group
     return table
 
@@ -35,14 +41,16 @@ class HelpScreen(ModalScreen[None]):
         border: round $primary; background: $surface; padding: 0 1; }
     """
 
-    def __init__(self, keymap: dict[str, str]) -> None:
+    def __init__(self, keymap: dict[str, str], unavailable: dict[str, str] | None = None) -> None:
         super().__init__(id="help")
         self.keymap = keymap
+        self.unavailable = unavailable or {}
 
     def compose(self) -> ComposeResult:
         with VerticalScroll():
             yield Static(Text("sxtriage keys — remap any id in config.toml [keymap]", style="bold"))
-            yield Static(help_table(self.keymap))
+            yield Static(help_table(self.keymap, self.unavailable))
+            yield Static(Text(LEGEND, style="dim"))
 
     def action_dismiss(self) -> None:  # type: ignore[override]
         self.dismiss(None)

@@ -109,7 +109,9 @@ class IssueScreen(Screen[None]):
             return
         head = Text()
         head.append(safe(issue.short_id, limit=40), style="bold")
-        head.append(f"  {issue.service}  {issue.level.value}  {issue.status.value}  ")
+        head.append(f"  {safe(issue.service, limit=20)}  {issue.level.value}  ")
+        head.append_text(detail.workflow_label(issue))
+        head.append("  ")
         head.append(detail.counts_label(issue), style="dim")
         if self.busy:
             head.append("  loading…", style="italic dim")

@@ -17,6 +17,8 @@ class FilterBar(Vertical):
     FilterBar Input { border: none; height: 1; padding: 0 1; }
     FilterBar #filter-error { height: auto; color: $error; padding: 0 1; display: none; }
     FilterBar #filter-error.-show { display: block; }
+    FilterBar #filter-note { height: auto; color: $warning; padding: 0 1; display: none; }
+    FilterBar #filter-note.-show { display: block; }
     """
     BINDINGS = [
         ("up", "history(-1)", "Older"),
@@ -44,6 +46,7 @@ class FilterBar(Vertical):
     def compose(self) -> ComposeResult:
         yield Input(placeholder='is:unresolved level:error service:api "text"', id="filter-input")
         yield Static(id="filter-error")
+        yield Static(id="filter-note")
 
     @property
     def input(self) -> Input:
@@ -60,6 +63,13 @@ class FilterBar(Vertical):
     def close(self) -> None:
         self.remove_class("-open")
         self.show_error(None)
+        self.show_note(None)
+
+    def show_note(self, message: str | None) -> None:
+        """A warning that is not an error (a term only Sentry can evaluate)."""
+        note = self.query_one("#filter-note", Static)
+        note.set_class(message is not None, "-show")
+        note.update(Text(message or ""))
 
     def show_error(self, message: str | None) -> None:
         err = self.query_one("#filter-error", Static)

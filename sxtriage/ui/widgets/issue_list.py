@@ -18,7 +18,7 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from sxtriage.feed import Feed, FeedChange
-from sxtriage.models import Issue, IssueKey, Level
+from sxtriage.models import PRIORITIES, Issue, IssueKey, Level
 from sxtriage.ui.bindings import bindings
 from sxtriage.ui.rows import NO_NOTE, RowNote, RowStyles, header_segments, id_width, row_segments
 
@@ -40,6 +40,10 @@ class IssueList(ScrollView, can_focus=True):
         "issue-list--warning",
         "issue-list--info",
         "issue-list--debug",
+        "issue-list--priority-high",
+        "issue-list--priority-medium",
+        "issue-list--priority-low",
+        "issue-list--badge",
     }
     DEFAULT_CSS = """
     IssueList { height: 1fr; overflow-x: hidden; background: $surface; }
@@ -56,6 +60,10 @@ class IssueList(ScrollView, can_focus=True):
     IssueList > .issue-list--warning { color: $warning; text-style: bold; }
     IssueList > .issue-list--info { color: $accent; }
     IssueList > .issue-list--debug { color: $text-muted; }
+    IssueList > .issue-list--priority-high { color: $error; text-style: bold; }
+    IssueList > .issue-list--priority-medium { color: $warning; }
+    IssueList > .issue-list--priority-low { color: $text-muted; }
+    IssueList > .issue-list--badge { color: $warning; text-style: bold; }
     """
 
     class Opened(Message):
@@ -271,6 +279,8 @@ class IssueList(ScrollView, can_focus=True):
                 pending=get("pending"),
                 header=self.rich_style + get("header"),
                 levels={lv: get(lv.value) for lv in Level},
+                priorities={p: get(f"priority-{p}") for p in PRIORITIES},
+                badge=get("badge"),
             )
         return self._styles
 

@@ -22,6 +22,7 @@ class StatusLine(Static):
         scope: str | None,
         sort: str,
         query: str,
+        view: str = "",
     ) -> None:
         line = Text()
         if paused:
@@ -33,6 +34,9 @@ class StatusLine(Static):
         line.append(f"  {shown:,} of {total:,}")
         if marked:
             line.append(f"  ● {marked} marked", style="bold")
+        if view:
+            line.append("  view:", style="dim")
+            line.append(safe(view, limit=40), style="bold")
         line.append(f"  scope:{scope or 'all'}", style="dim")
         line.append(f"  sort:{sort}", style="dim")
         if query:
