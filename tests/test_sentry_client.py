@@ -166,6 +166,7 @@ def test_issue_update_json() -> None:
     assert IssueUpdate(status="resolvedInNextRelease").to_json() == {
         "status": "resolved",
         "statusDetails": {"inNextRelease": True},
+        "substatus": None,  # as static/app/components/actions/resolve.tsx sends it
     }
     assert IssueUpdate(assigned_to="").to_json() == {"assignedTo": ""}
     assert IssueUpdate(has_seen=True, is_bookmarked=False).to_json() == {

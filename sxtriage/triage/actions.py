@@ -13,29 +13,27 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from typing import Any
 
 from sxtriage.models import Action, ActionKind, Issue, IssueKey, Source
 from sxtriage.store import Store
 from sxtriage.triage.effects import (
     NOT_IDEMPOTENT,
-    PER_PROJECT,
     SENTRY_ONLY,
     STATUS_KINDS,
     describe_error,
     inverse_actions,
-    matches,
     optimistic,
     read_back,
     relay_update_fields,
-    sentry_update_fields,
     stored_differs,
     verb,
 )
 from sxtriage.triage.ignore_memory import IgnoreMemory, condition_unknown, restore_specs
 from sxtriage.triage.outbox import FAILED, SENDING, Outbox, OutboxEntry
 from sxtriage.triage.people import AssignCandidate, PeopleMixin
+from sxtriage.triage.sentry_send import send_sentry
 
 __all__ = ["AssignCandidate", "TriageEngine"]
 
@@ -44,11 +42,6 @@ BULK_CHUNK = 100
 
 Apply = Callable[[list[Issue]], Any]
 Toast = Callable[[str, str], Any]
-
-
-def _chunks(items: list[str], size: int) -> Iterable[list[str]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
 
 
 def _release_order(release: Any) -> float:
@@ -358,7 +351,14 @@ class TriageEngine(PeopleMixin):
         if sentry_ids:
             if self.sentry is None:
                 raise RuntimeError("not connected to Sentry; set a token with `sxtriage login`")
-            await self._send_sentry(entry, sentry_ids, resumed=resumed)
+            await send_sentry(
+                self.sentry,
+                self.outbox,
+                entry,
+                sentry_ids,
+                resumed=resumed,
+                chunk=self.bulk_chunk,
+            )
         for issue_id in relay_ids:
             fields = None if action.kind in SENTRY_ONLY else relay_update_fields(action)
             if fields is not None:
@@ -366,56 +366,6 @@ class TriageEngine(PeopleMixin):
                     raise RuntimeError("the local relay is not connected")
                 await self.relay.update_issue(issue_id, **fields)
             entry.sent.add(issue_id)
-
-    async def _send_sentry(self, entry: OutboxEntry, ids: list[str], *, resumed: bool) -> None:
-        action = entry.action
-        if action.kind in (ActionKind.NOTE, ActionKind.LINK_TICKET):
-            for issue_id in ids:
-                text = action.text or ""
-                if action.kind is ActionKind.LINK_TICKET:
-                    text = f"GitHub issue: {text}"
-                await self.sentry.add_note(issue_id, text)
-                entry.sent.add(issue_id)
-                await self.outbox.progress(entry)
-            return
-        from sxtriage.sentry.update import IssueUpdate
-
-        update = IssueUpdate(**sentry_update_fields(action))
-        if resumed and len(ids) == 1:
-            # The request may have reached Sentry before the crash: look before resending.
-            current = await self.sentry.get_issue(ids[0])
-            if matches(current, action):
-                entry.stored[ids[0]] = current
-                entry.sent.add(ids[0])
-                return
-        for group in self._groups(entry, ids):
-            if len(group) == 1:
-                # Sentry's PUT answers the issue as stored: shown as such, not as guessed.
-                self._keep(entry, [await self.sentry.update_issue(group[0], update)])
-                entry.sent.add(group[0])
-                await self.outbox.progress(entry)
-                continue
-            for chunk in _chunks(group, self.bulk_chunk):
-                self._keep(entry, await self.sentry.bulk_update(chunk, update))
-                entry.sent.update(chunk)
-                await self.outbox.progress(entry)
-
-    @staticmethod
-    def _groups(entry: OutboxEntry, ids: list[str]) -> list[list[str]]:
-        """One request group, or one per project where Sentry refuses several projects."""
-        if entry.action.kind not in PER_PROJECT:
-            return [ids]
-        project = {i.id: i.project or i.service for i in entry.previous}
-        groups: dict[str, list[str]] = {}
-        for issue_id in ids:
-            groups.setdefault(project.get(issue_id) or "", []).append(issue_id)
-        return list(groups.values())
-
-    @staticmethod
-    def _keep(entry: OutboxEntry, answered: Any) -> None:
-        for issue in answered if isinstance(answered, list) else []:
-            if isinstance(issue, Issue):
-                entry.stored[issue.id] = issue
 
     # --- data for the modals (fetched here; modals only get the result) -----------------
     async def releases(self, project: str | None) -> list[Any]:
