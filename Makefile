@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint format bench soak interop reliability screenshots clean
+.PHONY: demo test lint format bench soak interop compat reliability screenshots clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -16,7 +16,7 @@ demo: $(STAMP)
 	$(BIN)/sxtriage demo
 
 test: $(STAMP)
-	$(BIN)/python -m pytest -m "not interop and not slow"
+	$(BIN)/python -m pytest -m "not interop and not slow and not compat"
 
 lint: $(STAMP)
 	$(BIN)/ruff format --check .
@@ -38,6 +38,10 @@ reliability: $(STAMP)
 
 interop: $(STAMP)
 	$(BIN)/python -m pytest -m interop
+
+# Against a real GlitchTip (and Bugsink) built from ../shared/servers (tests/compat).
+compat: $(STAMP)
+	$(BIN)/python -m pytest -m compat tests/compat
 
 screenshots: $(STAMP)
 	$(BIN)/python -m tests.scenes screenshots

@@ -48,9 +48,9 @@ def cache_root() -> Path:
     return Path(base) / "sxtriage-compat"
 
 
-def missing() -> str | None:
+def missing(tarball: Path | None = None) -> str | None:
     """One line naming what is missing to run GlitchTip here, or None."""
-    tarball = tarball_path()
+    tarball = tarball or tarball_path()
     if not tarball.is_file():
         return f"GlitchTip tarball not found: {tarball} (set SXTRIAGE_GLITCHTIP_TARBALL)"
     if shutil.which("python3.11") is None:
@@ -97,6 +97,11 @@ class GlitchTip:
     user: dict[str, object]
     timings: dict[str, float] = field(default_factory=dict)
     start_kind: str = "warm"
+    log_path: Path | None = None
+    """uvicorn's output (GlitchTip's tracebacks land here)."""
+
+    def log_tail(self, lines: int = 20) -> str:
+        return _tail(self.log_path, lines) if self.log_path else "(no log)"
 
     @property
     def api(self) -> str:
@@ -125,8 +130,9 @@ class GlitchTip:
 class Installation:
     """The cached, shared part: source tree, venv, migrated template cluster."""
 
-    def __init__(self, root: Path | None = None) -> None:
+    def __init__(self, root: Path | None = None, tarball: Path | None = None) -> None:
         self.root = (root or cache_root()) / CACHE_NAME
+        self.tarball = tarball or tarball_path()
         self.src = self.root / "glitchtip-backend"
         self.venv = self.root / "venv"
         self.template = self.root / "pg-template"
@@ -182,9 +188,9 @@ class Installation:
                 timings["migrate"] = round(time.monotonic() - t, 1)
 
     def _unpack(self) -> None:
-        _log(f"unpacking {tarball_path()}")
+        _log(f"unpacking {self.tarball}")
         shutil.rmtree(self.src, ignore_errors=True)
-        with tarfile.open(tarball_path()) as tar:
+        with tarfile.open(self.tarball) as tar:
             tar.extractall(self.root, filter="data")
         (self.root / "src.ok").touch()
 
@@ -197,7 +203,10 @@ class Installation:
             _log("installing uv into a tools venv")
             subprocess.run([sys.executable, "-m", "venv", str(self.tools)], check=True)
             pip = [str(self.tools / "bin" / "python"), "-m", "pip", "install", "-q", "uv"]
-            subprocess.run(pip, check=True)
+            proc = subprocess.run(pip, capture_output=True, text=True)
+            if proc.returncode != 0:
+                tail = " | ".join(proc.stderr.strip().splitlines()[-3:])
+                raise RuntimeError(f"pip install uv failed ({proc.returncode}): {tail}")
         return str(uv)
 
     def _sync(self) -> None:
@@ -251,14 +260,16 @@ def _health(url: str) -> bool:
 
 
 @contextlib.contextmanager
-def running(install_root: Path | None = None, quiet: bool = False) -> Iterator[GlitchTip]:
+def running(
+    install_root: Path | None = None, tarball: Path | None = None, quiet: bool = False
+) -> Iterator[GlitchTip]:
     """GlitchTip up on loopback for the duration of the block; everything torn down after."""
-    reason = missing()
+    reason = missing(tarball)
     if reason:
         raise RuntimeError(reason)
     t0 = time.monotonic()
     timings: dict[str, float] = {}
-    inst = Installation(install_root)
+    inst = Installation(install_root, tarball)
     inst.ensure(timings)
     with contextlib.ExitStack() as stack:
         tmp = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="sxtriage-gt-")))
@@ -309,8 +320,8 @@ def running(install_root: Path | None = None, quiet: bool = False) -> Iterator[G
             user=seed["user"],
             timings=timings,
             start_kind=kind,
+            log_path=log_path,
         )
-        server.log_path = log_path  # type: ignore[attr-defined]
         yield server
 
 

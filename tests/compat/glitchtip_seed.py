@@ -17,6 +17,7 @@ ORG = "compat"
 TEAM = "oncall"
 OWNER = ("owner@compat.example.com", "Olive Owner")
 MEMBER = ("alice@compat.example.com", "Alice Member")
+OUTSIDER = "outsider@compat.example.com"
 PROJECTS = (("api", "python"), ("web", "javascript"))
 
 
@@ -29,6 +30,9 @@ def main() -> None:
     from apps.teams.models import Team
     from apps.users.models import User
 
+    # A user outside the org first, so user ids and org-member ids differ (2 vs 1, 3 vs 2):
+    # a client that mixes them up assigns the wrong person.
+    User.objects.create_user(email=OUTSIDER, password="compat-password-0")
     owner = User.objects.create_user(email=OWNER[0], password="compat-password-1")
     owner.name = OWNER[1]
     owner.save()

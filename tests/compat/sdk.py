@@ -49,7 +49,6 @@ def send_error(
         environment=environment,
         default_integrations=False,
         auto_enabling_integrations=False,
-        send_default_pii=False,
         traces_sample_rate=None,
     )
     # Scope.get_client() is a classmethod reading the *current* scope: bind the client
