@@ -3,6 +3,7 @@
 Supported: `is:unresolved|resolved|ignored|archived|assigned|unassigned|bookmarked|linked`,
 Sentry's substatuses `is:new|ongoing|escalating|regressed` (and `is:archived_forever`,
 `is:archived_until_escalating`, `is:archived_until_condition_met`), `is:for_review`,
+`bookmarks:me` (Sentry's spelling of `is:bookmarked`),
 `issue.priority:high` (or `issue.priority:[high,medium]`),
 `level:error` (or `level:[error,fatal]`), `service:api`, `project:api`, `assigned:me|none|
 #team|email`, `release:x` / `release:latest`, `firstRelease:x` / `firstRelease:latest`,
@@ -83,7 +84,6 @@ _SERVER_KEYS = {
     "error.value",
     "error.mechanism",
     "message",
-    "bookmarks",
     "subscribed",
     "assigned_or_suggested",
     "detector",
@@ -268,6 +268,10 @@ def _compile_term(term: Term, *, me: str | None, resolver: ReleaseResolver | Non
         return _compile_is(value)
     if key == "issue.priority":
         return _compile_priority(_values(value))
+    if key == "bookmarks":  # Sentry's own spelling: bookmarks:me (is:bookmarked is ours)
+        if value.lower() != "me":
+            raise SearchError(f"bookmarks:{value}: only bookmarks:me can be told here")
+        return lambda issue: issue.is_bookmarked
     if key == "level":
         levels = _values(value)
         wanted = set()

@@ -168,6 +168,60 @@ async def _incident_issue(pilot: Pilot[Any]) -> None:
     await _settle(pilot)
 
 
+def _workflow_data(app: Any) -> None:
+    """Sentry's workflow states: priorities, substatuses, For Review, archive modes."""
+    cases: list[dict[str, Any]] = [
+        dict(substatus="escalating", for_review=True, inbox_reason="escalating", priority="high"),
+        dict(substatus="regressed", for_review=True, inbox_reason="regression", priority="high"),
+        dict(substatus="new", for_review=True, inbox_reason="new", priority="medium"),
+        dict(substatus="ongoing", priority="low", is_bookmarked=True),
+        dict(status=Status.IGNORED, substatus="archived_until_escalating", priority="low"),
+        dict(
+            status=Status.IGNORED,
+            substatus="archived_until_condition_met",
+            status_details={"ignoreCount": 100, "ignoreWindow": 60},
+            priority="medium",
+        ),
+        dict(status=Status.RESOLVED, status_details={"inRelease": "api@2.1.0"}),
+        dict(substatus="frobnicated", priority="critical"),
+    ]
+    issues = [
+        make_issue(700 + n, last_seen=NOW - timedelta(seconds=n), **case)
+        for n, case in enumerate(cases)
+    ]
+    app.backend.feed.apply(IssueDelta(source=Source.SENTRY, upserts=issues))
+
+
+async def _workflow(pilot: Pilot[Any]) -> None:
+    _workflow_data(pilot.app)
+    await _settle(pilot)
+
+
+async def _archive_menu(pilot: Pilot[Any]) -> None:
+    from sxtriage.ui.modals.archive import ArchiveModal
+
+    _workflow_data(pilot.app)
+    await _settle(pilot)
+    await pilot.app.push_screen(ArchiveModal(count=2))
+    await _settle(pilot)
+
+
+async def _no_release(pilot: Pilot[Any]) -> None:
+    from sxtriage.ui.modals.release import NoReleaseModal
+
+    _workflow_data(pilot.app)
+    await _settle(pilot)
+    await pilot.app.push_screen(NoReleaseModal(["API-2BD", "WEB-2BE"], 3))
+    await _settle(pilot)
+
+
+async def _workflow_issue(pilot: Pilot[Any]) -> None:
+    app: Any = pilot.app
+    _workflow_data(app)
+    app.open_issue((Source.SENTRY, "1700"))
+    await _settle(pilot)
+
+
 @dataclass(frozen=True)
 class Scene:
     name: str
@@ -198,6 +252,11 @@ SCENES: tuple[Scene, ...] = (
     Scene("theme-dark-issue", (120, 36), _open_issue(1), theme="sxtriage-dark"),
     Scene("feed-incident", (160, 36), _incident),
     Scene("issue-related", (160, 36), _incident_issue),
+    Scene("feed-workflow", (120, 32), _workflow),
+    Scene("feed-workflow-80x24", (80, 24), _workflow),
+    Scene("archive-menu", (120, 32), _archive_menu),
+    Scene("no-release-warning", (120, 32), _no_release),
+    Scene("issue-workflow", (120, 36), _workflow_issue),
 )
 
 

@@ -2,18 +2,19 @@
 (its answer is the issue as stored) or bulk PUTs in chunks, split per project where Sentry
 refuses several projects; progress saved per request so a half-sent bulk resumes.
 
-Sentry does not change the substatus of an issue whose status stays the same
-(src/sentry/api/helpers/group_index/update.py, `handle_other_status_updates` updates
-`exclude(status=new_status)` only), so archiving an archived issue another way would keep
-its old mode: such issues are unarchived first, as Sentry's UI makes you do.
+Sentry changes only issues whose status changes (src/sentry/api/helpers/group_index/
+update.py: `handle_other_status_updates` updates `exclude(status=new_status)`, resolving
+skips resolved issues), so archiving an archived issue another way would keep its old
+mode, and resolving a resolved one in a release its old resolution: such issues are
+unresolved first, as Sentry's UI makes you do (docs/sentry-endpoints.md, bulk PUT).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
-from sxtriage.models import ActionKind, Issue, Status
+from sxtriage.models import Action, ActionKind, Issue, Status
 from sxtriage.sentry.update import IssueUpdate
 from sxtriage.triage.effects import PER_PROJECT, matches, sentry_update_fields
 from sxtriage.triage.outbox import Outbox, OutboxEntry
@@ -41,19 +42,43 @@ def _keep(entry: OutboxEntry, answered: Any) -> None:
             entry.stored[issue.id] = issue
 
 
-def _rearchived(entry: OutboxEntry, ids: list[str]) -> list[str]:
-    """Archived issues that an archive action would archive another way."""
-    if entry.action.kind is not ActionKind.ARCHIVE:
-        return []
-    want = entry.action.ignore.substatus if entry.action.ignore else "archived_forever"
+def _resolution(issue: Issue) -> tuple[str, str]:
+    details = issue.status_details or {}
+    if details.get("inNextRelease"):
+        return ("next", "")
+    release = details.get("inRelease")
+    return ("release", str(release)) if release else ("now", "")
+
+
+RESOLUTIONS: dict[ActionKind, Callable[[Action], tuple[str, str]]] = {
+    ActionKind.RESOLVE: lambda a: ("now", ""),
+    ActionKind.RESOLVE_NEXT_RELEASE: lambda a: ("next", ""),
+    ActionKind.RESOLVE_IN_RELEASE: lambda a: ("release", a.release or ""),
+}
+
+
+def _restated(entry: OutboxEntry, ids: list[str]) -> list[str]:
+    """Issues already in the action's status but another way: archived in another mode
+    (a new condition in the same mode is stored as is: `handle_ignored`), or resolved with
+    another resolution."""
+    action = entry.action
     by_id = {i.id: i for i in entry.previous}
-    return [
-        i
-        for i in ids
-        if (issue := by_id.get(i)) is not None
-        and issue.status is Status.IGNORED
-        and (issue.substatus != want or want == "archived_until_condition_met")
-    ]
+    out = []
+    for issue_id in ids:
+        issue = by_id.get(issue_id)
+        if issue is None:
+            continue
+        if action.kind is ActionKind.ARCHIVE and issue.status is Status.IGNORED:
+            want = action.ignore.substatus if action.ignore else "archived_forever"
+            if issue.substatus != want:
+                out.append(issue_id)
+        elif (
+            action.kind in RESOLUTIONS
+            and issue.status is Status.RESOLVED
+            and _resolution(issue) != RESOLUTIONS[action.kind](action)
+        ):
+            out.append(issue_id)
+    return out
 
 
 async def _put(sentry: Any, ids: list[str], update: IssueUpdate, chunk: int) -> list[Issue]:
@@ -87,7 +112,7 @@ async def send_sentry(
             entry.stored[ids[0]] = current
             entry.sent.add(ids[0])
             return
-    again = _rearchived(entry, ids)
+    again = _restated(entry, ids)
     if again:
         await _put(sentry, again, IssueUpdate(status="unresolved"), chunk)
     for group in _groups(entry, ids):

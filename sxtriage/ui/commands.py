@@ -11,9 +11,11 @@ from functools import partial
 from typing import Any
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
+from textual.markup import escape
 
 from sxtriage.feed import SortKey
 from sxtriage.ui.bindings import REGISTRY, effective_keys, key_label
+from sxtriage.ui.text import safe
 
 Command = tuple[str, Callable[[], Any], str]
 
@@ -61,7 +63,8 @@ class SxCommands(Provider):
             sections = getattr(app.backend, "sections", None)
             for n, view in enumerate(sections.views if sections is not None else []):
                 where = "Sentry saved view" if view.origin == "sentry" else "feed section"
-                out.append((f"View: {view.name}", partial(screen.show_view, n), where))
+                name = escape(safe(view.name, limit=60))  # org data: plain text, not markup
+                out.append((f"View: {name}", partial(screen.show_view, n), where))
         for title, factory in app.backend.commands.items():
             out.append((title, partial(app.run_command, factory), "demo"))
         for title, factory in _triage_commands(app).items():

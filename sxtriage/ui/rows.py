@@ -106,6 +106,18 @@ def _title_badges(issue: Issue, state_shown: bool) -> str:
     return (REVIEW_GLYPH if issue.for_review else "") + word
 
 
+BADGE_TITLE_MIN = 8
+"""Title cells kept beside a badge; a badge that does not fit whole is not cut."""
+
+
+def _fitting_badge(issue: Issue, state_shown: bool, width: int) -> str:
+    tags = _title_badges(issue, state_shown)
+    for tag in (tags, tags[:1] if tags.startswith(REVIEW_GLYPH) else ""):
+        if tag and cell_len(tag) + 1 <= width - BADGE_TITLE_MIN:
+            return tag + " "
+    return ""
+
+
 def header_segments(width: int, styles: RowStyles, short_id: int = 12) -> list[Segment]:
     parts: list[Segment] = []
     for col, w in layout(width, short_id):
@@ -162,12 +174,10 @@ def row_segments(
         elif name == "service":
             text = safe(issue.service, limit=20)
         elif name == "title":
-            tags = _title_badges(issue, width >= STATE_MIN)
-            if tags:
-                tag = fit(tags + " ", min(cell_len(tags) + 1, max(0, w - TITLE_MIN)))
-                if tag:
-                    out.append(Segment(tag, base + styles.badge))
-                    w -= cell_len(tag)
+            tag = _fitting_badge(issue, width >= STATE_MIN, w)
+            if tag:
+                out.append(Segment(tag, base + styles.badge))
+                w -= cell_len(tag)
             if note.suspect_release:
                 tag = f"new in {safe(note.suspect_release, limit=40)} "
                 tag = fit(tag, min(cell_len(tag), max(0, w - TITLE_MIN)))

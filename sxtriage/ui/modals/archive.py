@@ -52,7 +52,7 @@ class ArchiveModal(ModalScreen[IgnoreSpec | None]):
     }
     ArchiveModal #archive-title { text-style: bold; }
     ArchiveModal #archive-note { color: $warning; height: auto; }
-    ArchiveModal OptionList { height: auto; max-height: 15; }
+    ArchiveModal OptionList { height: auto; max-height: 16; }
     ArchiveModal Input { display: none; border: none; height: 1; }
     ArchiveModal Input.-show { display: block; }
     ArchiveModal #archive-error { color: $error; height: auto; display: none; }

@@ -143,7 +143,8 @@ class NoReleaseModal(ModalScreen[str | None]):
             "happen: Sentry would keep waiting for a release it will never see."
         )
         if self._total > len(self._ids):
-            why += f" ({self._total - len(self._ids)} of the marked issues have one.)"
+            rest = self._total - len(self._ids)
+            why += f" ({rest} of the marked issues {'has' if rest == 1 else 'have'} one.)"
         with Vertical():
             yield Label(Text("No release to resolve in"), id="norelease-title")
             yield Static(Text(why), id="norelease-why")
