@@ -54,6 +54,7 @@ class Pipeline:
         *,
         workers: int = 2,
         scrub_user_emails: bool = True,
+        max_events_per_s: float | None = None,
     ) -> None:
         self.store = store
         self._publish = publish
@@ -68,6 +69,13 @@ class Pipeline:
         self._tasks: list[asyncio.Task[None]] = []
         self.events = 0
         self.batches = 0
+        self._pace = _Pacer(max_events_per_s) if max_events_per_s else None
+        """Throttle (tests, a shared machine): at most this many events committed per second."""
+
+    @staticmethod
+    def units(env: Envelope) -> int:
+        """How much work an envelope is, for admission: its items for the workers (≥ 1)."""
+        return max(1, sum(1 for item in env.items if item.type in _WORKER_TYPES))
 
     @property
     def pool(self) -> Pool | None:
@@ -150,6 +158,8 @@ class Pipeline:
                 prepared.extend(_prepared_of(batch, fut))
             if not prepared:
                 continue
+            if self._pace is not None:
+                await self._pace.wait(sum(max(1, len(p.owner.jobs)) for p in prepared))
             self.batches += 1
             task = asyncio.ensure_future(
                 self.store.transact(lambda c, b=prepared: commit_batch(c, b))
@@ -172,6 +182,22 @@ class Pipeline:
                 pending: _Pending = prep.owner
                 if not pending.future.done():
                     pending.future.set_result(pending.env.event_id or "")
+
+
+class _Pacer:
+    """Spaces commits so that at most `rate` events per second go through."""
+
+    def __init__(self, rate: float) -> None:
+        self.rate = rate
+        self._free_at = 0.0
+
+    async def wait(self, events: int) -> None:
+        loop = asyncio.get_running_loop()
+        start = max(loop.time(), self._free_at)
+        self._free_at = start + events / self.rate
+        delay = self._free_at - loop.time()
+        if delay > 0:
+            await asyncio.sleep(delay)
 
 
 def _prepared_of(batch: list[_Pending], fut: asyncio.Future[list[Result]]) -> list[Prepared]:

@@ -38,11 +38,30 @@ def issue_message(data: str) -> bytes:
 
 
 class _Subscriber:
-    __slots__ = ("overflowed", "queue")
+    """One reader's queue, bounded in messages and in bytes (an envelope can be 1 MB)."""
 
-    def __init__(self, size: int) -> None:
+    __slots__ = ("bytes", "max_bytes", "overflowed", "queue")
+
+    def __init__(self, size: int, max_bytes: int) -> None:
         self.queue: asyncio.Queue[tuple[int, bytes]] = asyncio.Queue(size)
+        self.bytes = 0
+        self.max_bytes = max_bytes
         self.overflowed = False
+
+    def put(self, chunk: tuple[int, bytes]) -> bool:
+        if self.bytes + len(chunk[1]) > self.max_bytes:
+            return False
+        try:
+            self.queue.put_nowait(chunk)
+        except asyncio.QueueFull:
+            return False
+        self.bytes += len(chunk[1])
+        return True
+
+    def get_nowait(self) -> tuple[int, bytes]:
+        chunk = self.queue.get_nowait()
+        self.bytes -= len(chunk[1])
+        return chunk
 
 
 class Broadcaster:
@@ -52,11 +71,14 @@ class Broadcaster:
         *,
         replay_default: int = 500,
         queue_size: int = 20_000,
+        queue_bytes: int = 32 * 1024 * 1024,
         heartbeat: float = 15.0,
     ) -> None:
         self.store = store
         self.replay_default = replay_default
         self.queue_size = queue_size
+        self.queue_bytes = queue_bytes
+        """What one subscriber may have waiting; past it, it is dropped (and resumes)."""
         self.heartbeat = heartbeat
         self._subs: set[_Subscriber] = set()
         self.delivered = 0
@@ -82,9 +104,7 @@ class Broadcaster:
             if sub.overflowed:
                 continue
             for chunk in chunks:
-                try:
-                    sub.queue.put_nowait(chunk)
-                except asyncio.QueueFull:
+                if not sub.put(chunk):
                     # A stalled reader: drop it; it reconnects with Last-Event-ID and
                     # catches up from the database.
                     sub.overflowed = True
@@ -102,7 +122,7 @@ class Broadcaster:
             }
         )
         await resp.prepare(request)
-        sub = _Subscriber(self.queue_size)
+        sub = _Subscriber(self.queue_size, self.queue_bytes)
         self._subs.add(sub)
         try:
             last = _last_event_id(request)
@@ -163,6 +183,7 @@ class Broadcaster:
                     continue
                 parts: list[bytes] = []
                 seq, chunk = getter.result()
+                sub.bytes -= len(chunk)
                 while True:
                     if seq == 0 or seq > sent:
                         parts.append(chunk)
@@ -170,7 +191,7 @@ class Broadcaster:
                             sent = seq
                             self.delivered += 1
                     try:
-                        seq, chunk = sub.queue.get_nowait()
+                        seq, chunk = sub.get_nowait()
                     except asyncio.QueueEmpty:
                         break
                 if parts:

@@ -1,0 +1,295 @@
+"""Admission control: past its capacity the relay answers 429 at once instead of queueing.
+
+Every ingest request holds a `Ticket` from the moment its handler starts until its answer
+is sent; the tickets are the relay's whole in-memory backlog (raw bodies, jobs with the
+scrubbing workers, batches waiting for their commit), so bounding them bounds every
+queue between HTTP accept and the store/stream.  Nothing unscrubbed ever touches disk.
+
+A request is refused (429) when, counting it:
+
+1. the backlog would exceed its hard caps (`max_events`, `max_bytes`: memory stays
+   bounded whatever the cost estimate says), or
+2. the oldest request in the backlog has already waited longer than the burst budget
+   (the pipeline is stalled: a worker restarting, a slow disk), or
+3. the predicted wait — backlog events × the measured cost per event — exceeds the
+   budget: `burst_budget` (0.5 s) while a burst is short; `standing_budget` (0.1 s)
+   once the predicted wait has stood above that for `standing_after` (1 s), until it
+   has stayed below half of it for as long.  A short burst is absorbed; a sustained
+   overload keeps a short queue, so the requests accepted are answered quickly (CoDel's
+   idea: a standing queue is only latency).  An empty backlog always takes one.
+
+The cost per event is measured, not configured: busy time (any request in the backlog)
+divided by the events completed meanwhile, both fading exponentially over 0.5 s of busy
+time (batches finish in clumps; a fading sum has no window edge for a clump to fall
+on).  Saturated, that is 1 / throughput; at low load it also counts the fixed latency
+of one event, which only makes the estimate cautious where it does not matter.  Until
+16 events have completed, the backlog holds at most `initial_events`.
+
+The refusal is Sentry Relay's: 429 with `Retry-After: <s>` and
+`X-Sentry-Rate-Limits: <s>::organization:<reason>` (empty categories = every category;
+getsentry/relay `relay-server/src/utils/rate_limits.rs` `format_rate_limits`, and the 429
+in `relay-server/src/endpoints/common.rs`).  sentry-python's transport honours the header
+(`_parse_rate_limits`: no categories → all) and holds every event back for that long.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections import deque
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from sxtriage.config import ConfigError
+
+REASON = "relay_backlog"
+"""The reason code in X-Sentry-Rate-Limits (free-form, machine readable, like Sentry's)."""
+SCOPE = "organization"
+"""Sentry's widest quota scope: the relay's backlog holds every project's events."""
+
+_ENV = {
+    "SXTRIAGE_RELAY_BUDGET_MS": "burst_budget_ms",
+    "SXTRIAGE_RELAY_STANDING_BUDGET_MS": "standing_budget_ms",
+    "SXTRIAGE_RELAY_MAX_BACKLOG": "max_events",
+    "SXTRIAGE_RELAY_MAX_BACKLOG_MB": "max_mb",
+    "SXTRIAGE_RELAY_MAX_EVENTS_PER_S": "max_events_per_s",
+}
+
+
+class _EnvConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    burst_budget_ms: float = Field(default=500.0, gt=0, le=60_000)
+    standing_budget_ms: float = Field(default=100.0, gt=0, le=60_000)
+    max_events: int = Field(default=10_000, ge=1)
+    max_mb: float = Field(default=64.0, gt=0)
+    max_events_per_s: float | None = Field(default=None, gt=0)
+
+
+@dataclass(frozen=True, slots=True)
+class AdmissionConfig:
+    burst_budget: float = 0.5
+    """Longest predicted wait accepted while a burst is short (seconds)."""
+    standing_budget: float = 0.1
+    """Longest predicted wait accepted once the backlog has stood above it a while."""
+    standing_after: float = 1.0
+    """How long the predicted wait must stay above `standing_budget` to count as standing."""
+    max_events: int = 10_000
+    max_bytes: int = 64 * 1024 * 1024
+    max_events_per_s: float | None = None
+    """Throttle: the pipeline commits at most this many events per second (None: as fast
+    as it can).  For tests, and for sharing a small machine; admission adapts to it by
+    measurement like to any other slowness."""
+    initial_events: int = 32
+    """Until the first measurement, the backlog holds at most this many events (the cost
+    assumed is `burst_budget / initial_events`): a relay throttled or starved of CPU
+    must not take in a second's worth of events on a guess (a slow start, like TCP's)."""
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> AdmissionConfig:
+        """Read the SXTRIAGE_RELAY_* overrides; a bad value is a one-line ConfigError."""
+        raw = {key: env[var] for var, key in _ENV.items() if env.get(var)}
+        try:
+            parsed = _EnvConfig.model_validate(raw)
+        except ValidationError as exc:
+            err = exc.errors()[0]
+            field = str(err["loc"][0]) if err["loc"] else "?"
+            var = next((v for v, k in _ENV.items() if k == field), field)
+            raise ConfigError(
+                f"{var}={env.get(var, '')!r}: {err['msg'].lower()}; "
+                "unset it or give a positive number"
+            ) from None
+        return cls(
+            burst_budget=parsed.burst_budget_ms / 1000,
+            standing_budget=min(parsed.standing_budget_ms, parsed.burst_budget_ms) / 1000,
+            max_events=parsed.max_events,
+            max_bytes=int(parsed.max_mb * 1024 * 1024),
+            max_events_per_s=parsed.max_events_per_s,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Refusal:
+    """Why a request was not admitted and when to come back (whole seconds, ≥ 1)."""
+
+    retry_after: int
+    reason: str
+
+    @property
+    def headers(self) -> dict[str, str]:
+        seconds = str(self.retry_after)
+        return {"Retry-After": seconds, "X-Sentry-Rate-Limits": f"{seconds}::{SCOPE}:{REASON}"}
+
+
+class Ticket:
+    """One admitted request's share of the backlog, until `Admission.leave`."""
+
+    __slots__ = ("admitted", "events", "nbytes", "open")
+
+    def __init__(self, admitted: float, nbytes: int) -> None:
+        self.admitted = admitted
+        self.events = 1
+        self.nbytes = nbytes
+        self.open = True
+
+
+class Admission:
+    _TAU = 0.5
+    """Busy seconds over which old measurements fade (by 1/e)."""
+    _MEASURED_AFTER = 16
+    """Completed events before the measurement replaces the assumption."""
+
+    def __init__(
+        self, config: AdmissionConfig | None = None, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self.config = config or AdmissionConfig()
+        self._clock = clock
+        self.events = 0
+        """Events (work units) in the backlog now."""
+        self.bytes = 0
+        self.requests = 0
+        self.cost = self.config.burst_budget / max(1, self.config.initial_events)
+        """Measured seconds of pipeline time per event (an assumption until `measured`)."""
+        self.measured = False
+        self.refused = 0
+        self.refused_by: dict[str, int] = {"full": 0, "stalled": 0, "latency": 0}
+        self.admitted = 0
+        self.completed = 0
+        self._tickets: deque[Ticket] = deque()
+        self._mark = clock()
+        self._busy = 0.0
+        """Busy time, each second weighted by how recent it is (in busy time)."""
+        self._done = 0.0
+        """Completed events, weighted the same way."""
+        self._above_since: float | None = None
+        """Since when the predicted wait has been above the standing budget."""
+        self._low_since: float | None = None
+        """Since when it has been below half of it (after having been above)."""
+
+    # --- the decision ---------------------------------------------------------------
+    def enter(self, nbytes: int = 0) -> Ticket | Refusal:
+        """Admit one request (counted as one event until `resize`), or say why not."""
+        now = self._clock()
+        self._tick(now)
+        cfg = self.config
+        budget = self.budget(now)
+        if self.events + 1 > cfg.max_events or self.bytes + nbytes > cfg.max_bytes:
+            return self._refuse(
+                "full",
+                f"backlog full ({self.events} events, {self.bytes // 1024} KiB held); "
+                "retry after the Retry-After seconds",
+            )
+        oldest = self._oldest()
+        if oldest is not None and now - oldest > cfg.burst_budget:
+            return self._refuse(
+                "stalled",
+                f"oldest queued request has waited {(now - oldest) * 1000:.0f} ms; "
+                "retry after the Retry-After seconds",
+            )
+        predicted = (self.events + 1) * self.cost
+        if predicted > budget and self.events > 0:  # an empty backlog always takes one
+            return self._refuse(
+                "latency",
+                f"backlog of {self.events} events would take {predicted * 1000:.0f} ms "
+                f"(budget {budget * 1000:.0f} ms); retry after the Retry-After seconds",
+            )
+        ticket = Ticket(now, nbytes)
+        self._tickets.append(ticket)
+        self.events += 1
+        self.bytes += nbytes
+        self.requests += 1
+        self.admitted += 1
+        return ticket
+
+    def resize(self, ticket: Ticket, events: int, nbytes: int | None = None) -> None:
+        """The request's real size once parsed (events = its items for the workers, ≥ 1)."""
+        if not ticket.open:
+            return
+        self._tick(self._clock())
+        events = max(1, events)
+        self.events += events - ticket.events
+        ticket.events = events
+        if nbytes is not None:
+            self.bytes += nbytes - ticket.nbytes
+            ticket.nbytes = nbytes
+
+    def leave(self, ticket: Ticket) -> None:
+        """The request is answered (2xx or not): its share of the backlog is free."""
+        if not ticket.open:
+            return
+        now = self._clock()
+        self._tick(now)
+        ticket.open = False
+        self.events -= ticket.events
+        self.bytes -= ticket.nbytes
+        self.requests -= 1
+        self._done += ticket.events
+        self.completed += ticket.events
+        if self.completed >= self._MEASURED_AFTER:
+            self.cost = min(max(self._busy / self._done, 1e-6), 1.0)
+            self.measured = True
+        while self._tickets and not self._tickets[0].open:
+            self._tickets.popleft()
+
+    def budget(self, now: float | None = None) -> float:
+        """The predicted wait accepted now: the burst budget, or the standing one."""
+        if now is None:
+            now = self._clock()
+            self._tick(now)
+        if self._above_since is not None and now - self._above_since >= self.config.standing_after:
+            return self.config.standing_budget
+        return self.config.burst_budget
+
+    # --- bookkeeping ----------------------------------------------------------------
+    def _tick(self, now: float) -> None:
+        if self.events > 0 and now > self._mark:
+            spent = now - self._mark
+            fade = math.exp(-spent / self._TAU)
+            self._busy = self._busy * fade + spent
+            self._done *= fade
+        self._mark = now
+        wait = self.events * self.cost
+        target = self.config.standing_budget
+        if wait > target:
+            self._low_since = None
+            if self._above_since is None:
+                self._above_since = now
+        elif wait < target / 2 and self._above_since is not None:
+            # the queue must stay short a while (batches finish in clumps: one drop
+            # below the target is no sign the overload is over)
+            if self._low_since is None:
+                self._low_since = now
+            elif now - self._low_since >= self.config.standing_after:
+                self._above_since = self._low_since = None
+
+    def _oldest(self) -> float | None:
+        while self._tickets and not self._tickets[0].open:
+            self._tickets.popleft()
+        return self._tickets[0].admitted if self._tickets else None
+
+    def _refuse(self, kind: str, reason: str) -> Refusal:
+        self.refused += 1
+        self.refused_by[kind] += 1
+        drain = self.events * self.cost
+        return Refusal(max(1, min(60, math.ceil(drain))), reason)
+
+    def stats(self) -> dict[str, Any]:
+        """For /health: the backlog now, its measured cost, and what was refused."""
+        now = self._clock()
+        oldest = self._oldest()
+        return {
+            "events": self.events,
+            "requests": self.requests,
+            "bytes": self.bytes,
+            "oldest_ms": round((now - oldest) * 1000, 1) if oldest is not None else 0.0,
+            "cost_us_per_event": round(self.cost * 1e6, 1),
+            "predicted_ms": round(self.events * self.cost * 1000, 1),
+            "budget_ms": round(self.budget(now) * 1000, 1),
+            "admitted": self.admitted,
+            "limited": self.refused,
+            "limited_by": dict(self.refused_by),
+            "max_events_per_s": self.config.max_events_per_s,
+        }
