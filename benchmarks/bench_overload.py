@@ -1,0 +1,348 @@
+"""Overload: the relay at twice its sustainable rate, open loop, for 30 s.
+
+`sxtriage relay` runs as its own process with one SSE subscriber reading `GET /stream`
+(as the TUI does); every event is a new issue (the relay's most expensive path).  In one
+run, against the same relay:
+
+1. **sustainable rate**: closed loop, 16 senders, each posting its next envelope as soon
+   as the last is answered; the 2xx/s they get is the rate the relay sustains here;
+2. **floor**: open loop at half that rate: the answer times of a relay that keeps up;
+3. **overload**: open loop at 2× the sustainable rate for 30 s (requests leave on
+   schedule whatever the answers take, as SDKs send; `openloop.py`): answer time
+   p50/p99 (from the scheduled send), share of 2xx / 429 / anything else, the 2xx/s
+   actually stored (goodput), the process tree's RSS, and that every 2xx'd event is in
+   SQLite;
+4. **recovery**: light probes right after the burst; the time until every probe is
+   answered 2xx within the floor's normal latency again.
+
+Ratios are against the floor and the sustainable rate of the same run.  Budgets
+(issue 18): p99 ≤ 1 s with only 2xx or 429, RSS bounded, nothing 2xx'd lost, normal
+latency back within 5 s.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+import sqlite3
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from benchmarks.common import machine, percentile  # noqa: E402
+from benchmarks.openloop import Answer, HttpLoad, closed_loop, open_loop  # noqa: E402
+
+SUSTAIN_SECONDS = float(os.environ.get("BENCH_SUSTAIN_SECONDS", "8"))
+OVERLOAD_SECONDS = float(os.environ.get("BENCH_OVERLOAD_SECONDS", "30"))
+FLOOR_SECONDS = 5.0
+RECOVERY_SECONDS = 10.0
+CONCURRENCY = 16
+PLATFORMS = {1: "python", 2: "javascript", 3: "javascript", 4: "go"}
+BUDGET_P99_S = 1.0
+BUDGET_RECOVERY_S = 5.0
+
+
+def envelope(event_id: str, n: int, project: int) -> bytes:
+    """A small error event whose exception type makes it a new issue."""
+    event = {
+        "event_id": event_id,
+        "platform": PLATFORMS[project],
+        "level": "error",
+        "timestamp": time.time(),
+        "exception": {"values": [{"type": f"Overload{n:07d}Error", "value": "bench event"}]},
+        "release": "bench@1.0.0",
+        "environment": "production",
+    }
+    payload = json.dumps(event).encode()
+    head = json.dumps({"event_id": event_id, "sent_at": "2030-01-01T00:00:00Z"}).encode()
+    item = json.dumps({"type": "event", "length": len(payload)}).encode()
+    return head + b"\n" + item + b"\n" + payload + b"\n"
+
+
+class Requests:
+    """Numbered new-issue envelopes; `make(n)` → (event id, path, body)."""
+
+    def __init__(self, start: int) -> None:
+        self.start = start
+
+    def make(self, n: int) -> tuple[str, str, bytes]:
+        project = n % 4 + 1
+        event_id = uuid.uuid4().hex
+        body = envelope(event_id, self.start + n, project)
+        return event_id, f"/api/{project}/envelope/?sentry_key=bench", body
+
+
+def tree_rss_mb(pid: int) -> float:
+    """RSS of a process and its children (the scrubbing workers count), in MiB."""
+    pids = [pid]
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            with contextlib.suppress(OSError, IndexError, ValueError):
+                stat = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+                if int(stat[1]) == pid:
+                    pids.append(int(entry.name))
+    total = 0
+    for p in pids:
+        with contextlib.suppress(OSError):
+            for line in Path(f"/proc/{p}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    total += int(line.split()[1])
+    return total / 1024
+
+
+class Relay:
+    """`sxtriage relay` in its own process group, stdout drained."""
+
+    def __init__(self, data_dir: Path, env: dict[str, str] | None = None) -> None:
+        self.data_dir = data_dir
+        self.env = env
+        self.proc: asyncio.subprocess.Process | None = None
+        self.url = ""
+        self._drain: asyncio.Task[None] | None = None
+
+    async def start(self) -> str:
+        self.proc = await asyncio.create_subprocess_exec(
+            sys.executable,
+            *("-m", "sxtriage.cli", "--data-dir", str(self.data_dir), "relay", "--port", "0"),
+            cwd=ROOT,
+            stdout=asyncio.subprocess.PIPE,
+            env={**os.environ, **(self.env or {})},
+            start_new_session=True,
+        )
+        assert self.proc.stdout is not None
+        line = (await asyncio.wait_for(self.proc.stdout.readline(), 60)).decode()
+        if not line.startswith("relay listening on "):
+            raise RuntimeError(f"relay did not start: {line.strip()!r}")
+        self.url = line.split()[3]
+        self._drain = asyncio.create_task(self._read(self.proc.stdout))
+        return self.url
+
+    @staticmethod
+    async def _read(stream: asyncio.StreamReader) -> None:
+        while await stream.read(65536):
+            pass
+
+    @property
+    def pid(self) -> int:
+        assert self.proc is not None
+        return self.proc.pid
+
+    async def stop(self) -> None:
+        if self.proc is not None and self.proc.returncode is None:
+            self.proc.terminate()
+            await asyncio.wait_for(self.proc.wait(), 30)
+        if self._drain is not None:
+            self._drain.cancel()
+
+
+async def subscribe(url: str, stop: asyncio.Event) -> None:
+    """One SSE reader on GET /stream that reads and discards (a fast TUI)."""
+    host, _, port = url.split("://", 1)[1].partition(":")
+    reader, writer = await asyncio.open_connection(host, int(port))
+    writer.write(f"GET /stream HTTP/1.1\r\nHost: {host}:{port}\r\n\r\n".encode())
+    try:
+        while not stop.is_set():
+            with contextlib.suppress(TimeoutError):
+                if not await asyncio.wait_for(reader.read(1 << 16), 0.5):
+                    return
+    finally:
+        writer.close()
+
+
+def summarize(answers: list[Answer], seconds: float) -> dict[str, Any]:
+    """Answer times, statuses, and the 2xx rate over the time the answers really took
+    (at least `seconds`: a relay that falls behind answers after the schedule ends)."""
+    ms = [a.seconds * 1000 for a in answers]
+    if answers:
+        span = max(a.answered for a in answers) - min(a.scheduled for a in answers)
+        seconds = max(seconds, span)
+    ok = sum(1 for a in answers if 200 <= a.status < 300)
+    limited = [a for a in answers if a.status == 429]
+    return {
+        "requests": len(answers),
+        "2xx": ok,
+        "429": len(limited),
+        "other": len(answers) - ok - len(limited),
+        "p50_ms": round(percentile(ms, 50), 1),
+        "p99_ms": round(percentile(ms, 99), 1),
+        "max_ms": round(max(ms, default=0.0), 1),
+        "over_1s": sum(1 for x in ms if x > 1000),
+        "goodput_per_s": round(ok / seconds, 1),
+        "retry_after_ok": all(a.headers.get("retry-after", "").isdigit() for a in limited),
+        "rate_limits_ok": all(
+            a.headers.get("x-sentry-rate-limits", "").split(":")[0].isdigit() for a in limited
+        ),
+    }
+
+
+def stored_ids(db: Path) -> set[str]:
+    conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+    try:
+        return {r[0] for r in conn.execute("SELECT event_id FROM events")}
+    finally:
+        conn.close()
+
+
+async def recovery(
+    load: HttpLoad, requests: Requests, rate: float, normal_ms: float, burst_end: float
+) -> tuple[float | None, list[Answer]]:
+    """Probe right after the burst; seconds from its end until every later probe is a 2xx
+    within `normal_ms` (None when that never happened in RECOVERY_SECONDS)."""
+    answers = await open_loop(load, rate, RECOVERY_SECONDS, requests.make)
+    answers.sort(key=lambda a: a.scheduled)
+    recovered: float | None = None
+    for a in answers:
+        good = 200 <= a.status < 300 and a.seconds * 1000 <= normal_ms
+        if not good:
+            recovered = None
+        elif recovered is None:
+            recovered = max(0.0, a.scheduled - burst_end)
+    return recovered, answers
+
+
+async def _measure() -> dict[str, Any]:
+    with tempfile.TemporaryDirectory(prefix="sxtriage-bench-overload-") as tmp:
+        relay = Relay(Path(tmp) / "relay")
+        url = await relay.start()
+        stop = asyncio.Event()
+        sub = asyncio.create_task(subscribe(url, stop))
+        load = HttpLoad(url, max_connections=512, timeout=60)
+        try:
+            await closed_loop(load, CONCURRENCY, 2.0, Requests(0).make)  # warm-up
+            rss_idle = tree_rss_mb(relay.pid)
+            closed = await closed_loop(load, CONCURRENCY, SUSTAIN_SECONDS, Requests(10**6).make)
+            sustainable = summarize(closed, SUSTAIN_SECONDS)
+            rate = sustainable["goodput_per_s"]
+            print(f"sustainable: {rate:.0f} new issues/s (closed loop, {CONCURRENCY} senders)")
+            floor_answers = await open_loop(load, rate / 2, FLOOR_SECONDS, Requests(2 * 10**6).make)
+            floor = summarize(floor_answers, FLOOR_SECONDS)
+            rss_peak = 0.0
+            sampling = True
+
+            async def sample_rss() -> None:
+                nonlocal rss_peak
+                while sampling:
+                    rss_peak = max(rss_peak, tree_rss_mb(relay.pid))
+                    await asyncio.sleep(0.5)
+
+            sampler = asyncio.create_task(sample_rss())
+            print(
+                f"overload: {2 * rate:.0f}/s open loop for {OVERLOAD_SECONDS:.0f} s …", flush=True
+            )
+            burst_start = time.time()
+            burst = asyncio.create_task(
+                open_loop(load, 2 * rate, OVERLOAD_SECONDS, Requests(3 * 10**6).make)
+            )
+            await asyncio.sleep(OVERLOAD_SECONDS)
+            burst_end = burst_start + OVERLOAD_SECONDS
+            normal_ms = max(2 * floor["p99_ms"], floor["p99_ms"] + 20)
+            recovered, probes = await recovery(
+                load, Requests(4 * 10**6), rate / 4, normal_ms, burst_end
+            )
+            overload_answers = await burst
+            sampling = False
+            await sampler
+            overload = summarize(overload_answers, OVERLOAD_SECONDS)
+            health = await _health(url)
+        finally:
+            stop.set()
+            await load.close()
+            with contextlib.suppress(Exception):
+                await sub
+            await relay.stop()
+        acked = {
+            a.key
+            for a in [*closed, *floor_answers, *overload_answers, *probes]
+            if 200 <= a.status < 300
+        }
+        stored = stored_ids(Path(tmp) / "relay" / "sxtriage.db")
+    return {
+        "machine": machine(),
+        "sustainable_per_s": rate,
+        "sustainable": sustainable,
+        "floor": floor,
+        "overload_rate_per_s": round(2 * rate, 1),
+        "overload": overload,
+        "rss_idle_mb": round(rss_idle, 1),
+        "rss_peak_mb": round(rss_peak, 1),
+        "acked": len(acked),
+        "lost": len(acked - stored),
+        "recovery_s": None if recovered is None else round(recovered, 2),
+        "normal_ms": normal_ms,
+        "health": health,
+    }
+
+
+async def _health(url: str) -> dict[str, Any]:
+    host = url.split("://", 1)[1]
+    name, _, port = host.partition(":")
+    try:
+        reader, writer = await asyncio.open_connection(name, int(port))
+        writer.write(f"GET /health HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n".encode())
+        raw = await reader.read()
+        writer.close()
+        return json.loads(raw.split(b"\r\n\r\n", 1)[1])
+    except (OSError, ValueError, IndexError):
+        return {}
+
+
+def _verdict(ok: bool) -> str:
+    return "ok" if ok else "MISSED"
+
+
+def run() -> dict[str, Any]:
+    print(f"machine: {machine()}")
+    r = asyncio.run(_measure())
+    floor, over = r["floor"], r["overload"]
+    share = over["requests"] or 1
+    p99_ok = over["p99_ms"] <= BUDGET_P99_S * 1000 and over["other"] == 0
+    rec = r["recovery_s"]
+    rows = [
+        ("", "floor (½ rate)", "overload (2×)", "ratio"),
+        ("offered /s", f"{r['sustainable_per_s'] / 2:.0f}", f"{r['overload_rate_per_s']:.0f}",
+         "4.0×"),
+        ("answer p50 ms", f"{floor['p50_ms']:.1f}", f"{over['p50_ms']:.1f}",
+         f"{over['p50_ms'] / max(floor['p50_ms'], 0.1):.1f}×"),
+        ("answer p99 ms", f"{floor['p99_ms']:.1f}", f"{over['p99_ms']:.1f}",
+         f"{over['p99_ms'] / max(floor['p99_ms'], 0.1):.1f}×"),
+        ("answered > 1 s", f"{floor['over_1s']}", f"{over['over_1s']}", ""),
+        ("2xx / 429 / other", f"{floor['2xx']}/{floor['429']}/{floor['other']}",
+         f"{over['2xx']}/{over['429']}/{over['other']}", ""),
+        ("2xx share", "", f"{over['2xx'] / share:.1%}", ""),
+        ("stored 2xx/s (goodput)", f"{floor['goodput_per_s']:.0f}", f"{over['goodput_per_s']:.0f}",
+         f"{over['goodput_per_s'] / max(r['sustainable_per_s'], 1):.2f}× sustainable"),
+        ("RSS MB (process tree)", f"{r['rss_idle_mb']:.0f}", f"{r['rss_peak_mb']:.0f}",
+         f"{r['rss_peak_mb'] / max(r['rss_idle_mb'], 1):.2f}×"),
+    ]  # fmt: skip
+    for row in rows:
+        print(f"{row[0]:<24}{row[1]:>16}{row[2]:>16}{row[3]:>22}")
+    print(
+        f"sustainable {r['sustainable_per_s']:.0f} new issues/s; 429s carry Retry-After "
+        f"{_verdict(over['retry_after_ok'])}, "
+        f"X-Sentry-Rate-Limits {_verdict(over['rate_limits_ok'])}"
+    )
+    lost = r["lost"]
+    print(f"every 2xx'd event stored: {r['acked']} acked, {lost} missing — {_verdict(not lost)}")
+    print(f"p99 ≤ {BUDGET_P99_S:.0f} s with only 2xx/429: {_verdict(p99_ok)}")
+    rec_text = "never (within 10 s)" if rec is None else f"{rec:.2f} s"
+    print(
+        f"back to normal latency (≤ {r['normal_ms']:.0f} ms, 2xx) after the burst: {rec_text} — "
+        f"{_verdict(rec is not None and rec <= BUDGET_RECOVERY_S)}"
+    )
+    backlog = r["health"].get("backlog")
+    if backlog:
+        print(f"relay /health after the burst: {json.dumps(backlog)}")
+    return r
+
+
+if __name__ == "__main__":
+    run()
