@@ -167,6 +167,20 @@ def glitchtip(glitchtip_server: gt.GlitchTip) -> CompatServer:
     return CompatServer(glitchtip_server)
 
 
+@pytest.fixture(scope="session")
+def bugsink() -> Iterator[Any]:
+    """A real Bugsink (PyPI, SQLite), session-wide: URL, token, project id, DSN."""
+    from tests.compat import bugsink as bs
+
+    reason = bs.missing()
+    if reason:
+        if REQUIRED:
+            pytest.fail(f"Bugsink cannot run in CI: {reason}", pytrace=False)
+        pytest.skip(reason)
+    with bs.running(install_root=CACHE) as server:
+        yield server
+
+
 def compat_services() -> dict[str, Any]:
     """The service map of the seeded org: `api` and `web` (its only projects)."""
     from sxtriage.config import default_services
