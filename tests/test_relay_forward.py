@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from sxtriage.config import ConfigError, Settings, load_settings
-from sxtriage.relay.forward import ForwardConfigError, parse_dsn
+from sxtriage.relay.forward import ForwardConfigError, parse_dsn, retry_after
 from sxtriage.relay.server import RelayServer
 from tests.fixtures_relay import recorded
 
@@ -21,6 +21,13 @@ def test_parse_dsn() -> None:
     assert parse_dsn("api", "http://k@h:9000/sub/7").url == "http://h:9000/sub/api/7/envelope/"
     with pytest.raises(ForwardConfigError, match="KEY@HOST/PROJECT_ID"):
         parse_dsn("api", "https://sentry.io/7")
+
+
+def test_retry_after_of_an_upstream_429() -> None:
+    assert retry_after({"x-sentry-rate-limits": "5:error:key, 60::organization:q"}) == 60
+    assert retry_after({"retry-after": "7"}) == 7
+    assert retry_after({"retry-after": "Wed, 21 Oct 2015 07:28:00 GMT"}) == 60  # default
+    assert retry_after({}) == 60
 
 
 async def test_forwarding_to_another_relay(tmp_path: Path, relay: RelayServer) -> None:
@@ -65,3 +72,48 @@ def test_bad_forward_config_is_one_line(tmp_path: Path, forward: str, expected: 
         load_settings(cfg, env={})
     assert expected in str(info.value)
     assert str(cfg) in str(info.value) and "relay_forward" in str(info.value)
+
+
+async def test_upstream_429_is_honoured(tmp_path: Path) -> None:
+    """An upstream that answers 429 gets nothing more for its Retry-After seconds."""
+    from aiohttp import web
+
+    hits: list[str] = []
+
+    async def limited(request: web.Request) -> web.Response:
+        hits.append(request.path)
+        headers = {"Retry-After": "30", "X-Sentry-Rate-Limits": "30::organization:quota"}
+        return web.json_response({"detail": "rate limited"}, status=429, headers=headers)
+
+    app = web.Application()
+    app.router.add_post("/api/{project}/envelope/", limited)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    settings = Settings(
+        data_dir=tmp_path / "front", relay_forward={"api": f"http://k@127.0.0.1:{port}/9"}
+    )
+    front = RelayServer(settings, workers=0)
+    await front.start(port=0)
+    rec = recorded("python-sentry-sdk")[0]
+    try:
+        async with httpx.AsyncClient() as c:
+            first = await c.post(front.url + rec.path, content=rec.body, headers=rec.headers)
+            assert first.status_code == 200
+            fwd = front.forwarder
+            assert fwd is not None
+            for _ in range(200):
+                if fwd.limited:
+                    break
+                await asyncio.sleep(0.02)
+            for _ in range(4):
+                r = await c.post(front.url + rec.path, content=rec.body, headers=rec.headers)
+                assert r.status_code == 200  # local ingest is not affected
+        await asyncio.sleep(0.2)
+        assert (fwd.limited, fwd.dropped, fwd.forwarded) == (1, 4, 0)
+        assert hits == ["/api/9/envelope/"]
+    finally:
+        await front.stop()
+        await runner.cleanup()
