@@ -84,6 +84,36 @@ class ViewConfig(BaseModel):
     services: list[str] = Field(default_factory=list)
 
 
+class CommandConfig(BaseModel):
+    """`[[commands]]` in config.toml: a key that runs a program on the issue under the cursor.
+
+    `run` is a list of arguments (or one string, split like a shell would, but never run
+    by one); `{short_id}`, `{url}`, `{service}`, `{file}`, `{line}`, `{trace_id}`,
+    `{release}`, … are filled in per argument.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    key: str = Field(min_length=1, max_length=20)
+    title: str = Field(min_length=1, max_length=60)
+    run: list[str] | str
+    mode: Literal["detached", "terminal"] = "detached"
+    """detached: started in the background; terminal: the TUI suspends while it runs."""
+
+    @field_validator("run")
+    @classmethod
+    def _run(cls, v: list[str] | str) -> list[str]:
+        import shlex
+
+        try:
+            args = shlex.split(v) if isinstance(v, str) else list(v)
+        except ValueError as exc:
+            raise ValueError(f"cannot split run = {v!r} ({exc}); use a list of arguments") from None
+        if not args or not args[0].strip():
+            raise ValueError('run needs a program, e.g. run = ["code", "-g", "{file}:{line}"]')
+        return args
+
+
 def default_services() -> dict[str, ServiceConfig]:
     return {
         "api": ServiceConfig(
@@ -152,6 +182,8 @@ class Settings(BaseModel):
     quiet_hours: str | None = None
     """"22:00-07:00": no bell at night."""
     views: list[ViewConfig] = Field(default_factory=list)
+    commands: list[CommandConfig] = Field(default_factory=list)
+    """Your own commands bound to keys ([[commands]])."""
     """Named feed sections, shown beside the org's saved issue views."""
     relay_embed: bool = False
     """Embed a relay in the TUI when none answers on relay_host:relay_port."""
