@@ -59,7 +59,7 @@ async def test_hostile_text_arrives_as_one_argument(tmp_path: Path) -> None:
     assert started.pid > 0
     assert got[0] == fields_of(_issue(), None)["title"]  # one argument, unchanged
     assert got[1:] == ["app/checkout.py:42", "https://sentry.example/issues/7/"]
-    assert not os.path.exists("/tmp/pwned")
+    assert not await asyncio.to_thread(os.path.exists, "/tmp/pwned")
 
 
 def test_string_run_is_split_like_a_shell_but_not_run_by_one() -> None:
