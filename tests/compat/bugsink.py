@@ -22,7 +22,7 @@ from pathlib import Path
 
 import httpx
 
-from tests.compat.glitchtip import _log, _stop, _tail, cache_root, free_port, wait_until
+from tests.compat.glitchtip import _stop, _tail, cache_root, free_port, wait_until
 
 SPEC = "bugsink==2.6.*"
 CACHE_NAME = "bugsink-2.6"
@@ -39,6 +39,10 @@ print(json.dumps({"project_id": project.id, "dsn": project.dsn, "token": token.t
 """
 
 
+def _log(msg: str) -> None:
+    print(f"[bugsink] {msg}", file=sys.stderr, flush=True)
+
+
 @dataclass
 class Bugsink:
     url: str
@@ -46,6 +50,7 @@ class Bugsink:
     project_id: int
     dsn: str
     log_path: Path
+    start_s: float = 0.0
 
     def log_tail(self, lines: int = 10) -> str:
         return _tail(self.log_path, lines)
@@ -144,8 +149,9 @@ def running(install_root: Path | None = None) -> Iterator[Bugsink]:
         wait_until(lambda: proc.poll() is not None or _ready(url), 60, "Bugsink /health/ready")
         if proc.poll() is not None:
             raise RuntimeError(f"gunicorn exited {proc.returncode}: {_tail(log_path)}")
-        _log(f"Bugsink up in {time.monotonic() - t0:.1f} s at {url}")
-        yield Bugsink(url, seed["token"], int(seed["project_id"]), seed["dsn"], log_path)
+        took = time.monotonic() - t0
+        _log(f"Bugsink up in {took:.1f} s at {url}")
+        yield Bugsink(url, seed["token"], int(seed["project_id"]), seed["dsn"], log_path, took)
 
 
 def _interrupt(signum: int, frame: object) -> None:

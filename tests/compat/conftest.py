@@ -55,7 +55,13 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
         report.longrepr = f"compat test skipped in CI (must run there): {reason}"
 
 
+STARTS: list[str] = []
+"""One line per server started this session (kind and seconds), shown at the end."""
+
+
 def pytest_terminal_summary(terminalreporter: Any) -> None:
+    for line in STARTS:
+        terminalreporter.write_line(line)
     stats = terminalreporter.stats
     ran = [r for key in ("passed", "failed", "skipped") for r in stats.get(key, [])]
     if MISSING and any(COMPAT_DIR.name in str(getattr(r, "nodeid", "")) for r in ran):
@@ -156,8 +162,8 @@ def glitchtip_server() -> Iterator[gt.GlitchTip]:
             pytest.fail(f"compat suite cannot run in CI: {MISSING}", pytrace=False)
         pytest.skip(MISSING)
     with gt.running(install_root=CACHE, tarball=TARBALL) as server:
-        kind = server.start_kind
-        print(f"\nGlitchTip {kind} start: {server.timings['total']} s ({server.timings})")
+        STARTS.append(f"GlitchTip {server.start_kind} start: {server.timings['total']} s "
+                      f"({server.timings})")  # fmt: skip
         yield server
 
 
@@ -178,6 +184,7 @@ def bugsink() -> Iterator[Any]:
             pytest.fail(f"Bugsink cannot run in CI: {reason}", pytrace=False)
         pytest.skip(reason)
     with bs.running(install_root=CACHE) as server:
+        STARTS.append(f"Bugsink start: {server.start_s:.1f} s")
         yield server
 
 
