@@ -190,3 +190,45 @@ async def test_throttled_relay_answers_429_and_health_reports_the_backlog(tmp_pa
         assert set(ok) <= {r[0] for r in rows}  # every 2xx is committed
     finally:
         await server.stop()
+
+
+async def test_sentry_python_backs_off_when_the_relay_is_overloaded(tmp_path) -> None:
+    """The real SDK reads our 429 (Retry-After + X-Sentry-Rate-Limits) and holds back."""
+    import threading
+
+    import sentry_sdk
+
+    from benchmarks.openloop import HttpLoad, open_loop
+
+    cfg = AdmissionConfig(max_events_per_s=10, burst_budget=0.2, standing_budget=0.2)
+    server = RelayServer(Settings(data_dir=tmp_path / "d"), workers=0, admission=cfg)
+    await server.start(port=0)
+    client = sentry_sdk.Client(dsn=server.dsn(1), default_integrations=False)
+    backed_off = threading.Event()
+    stop = threading.Event()
+
+    def sdk() -> None:  # an app capturing errors while the relay is overloaded
+        n = 0
+        while not stop.is_set() and not backed_off.is_set():
+            n += 1
+            client.capture_event({"message": f"sdk event {n}", "level": "error"})
+            # its own view: every category held back because of the relay's answer
+            if client.transport._check_disabled("error"):  # type: ignore[union-attr]
+                backed_off.set()
+            stop.wait(0.02)
+
+    thread = threading.Thread(target=sdk)
+    load = HttpLoad(server.url)
+    try:
+        thread.start()
+        await open_loop(
+            load, 100, 3.0, lambda n: (str(n), "/api/2/envelope/?sentry_key=k", _envelope(n))
+        )
+        assert await asyncio.to_thread(backed_off.wait, 5), "the SDK never backed off"
+        assert server.stats["limited"] > 0
+    finally:
+        stop.set()
+        await asyncio.to_thread(thread.join, 10)
+        client.close(timeout=1)
+        await load.close()
+        await server.stop()
