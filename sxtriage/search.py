@@ -370,3 +370,33 @@ def _compile_release(key: str, values: list[str], resolver: ReleaseResolver | No
         return False
 
     return pred
+
+
+_LOCAL_KEYS = {"service", "project", "user_count"}
+"""Our keys that mean something else (or nothing) in Sentry's issue search: the service
+map picks projects (the `project` request parameter), not a search term."""
+_LOCAL_IS = {"linked", "unlinked"}
+"""Ours: a GitHub ticket linked here; Sentry's `is:linked` means an integration link."""
+
+
+def sentry_query(text: str) -> str:
+    """The part of a filter that Sentry's issue search should evaluate (`query=`), in its
+    spelling: `is:bookmarked` → `bookmarks:me` (docs/sentry-endpoints.md: Sentry refuses
+    `is:bookmarked`), `env:` → `environment:`; terms only this app knows are left out (they
+    still filter locally).  Raises SearchError like `compile_query`."""
+    out: list[str] = []
+    for term in parse(text):
+        neg = "!" if term.negate else ""
+        value = term.value
+        if term.key is None:
+            quoted = f'"{value}"' if any(c.isspace() for c in value) else value
+            out.append(f"{neg}{quoted}")
+            continue
+        key = term.key
+        if key in _LOCAL_KEYS or (key == "is" and value.lower() in _LOCAL_IS):
+            continue
+        if key == "is" and value.lower() == "bookmarked":
+            key, value = "bookmarks", "me"
+        shown = f'"{value}"' if any(c.isspace() for c in value) else value
+        out.append(f"{neg}{key}:{shown}")
+    return " ".join(out)

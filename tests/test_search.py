@@ -109,3 +109,36 @@ def test_status_and_markup_text_are_plain_values() -> None:
     assert compile_query('"[bold red]"').matches(issue)
     assert compile_query("is:archived").matches(issue)
     assert compile_query("").empty
+
+
+def test_sentrys_workflow_terms() -> None:
+    esc = make_issue(1, substatus="escalating", priority="high", for_review=True)
+    arch = make_issue(2, status=Status.IGNORED, substatus="archived_forever", priority="low")
+    odd = make_issue(3, substatus="frobnicated", priority="critical", is_bookmarked=True)
+    cases = {
+        "is:escalating": {1},
+        "is:archived_forever": {2},
+        "is:archived !is:archived_until_escalating": {2},
+        "is:for_review": {1},
+        "!is:for_review": {2, 3},
+        "issue.priority:high": {1},
+        "priority:low": {2},  # the short spelling
+        "issue.priority:[high,low]": {1, 2},
+        "bookmarks:me": {3},
+        "is:unresolved !is:new": {1, 3},
+    }
+    for query, wanted in cases.items():
+        got = {n for n, i in ((1, esc), (2, arch), (3, odd)) if compile_query(query).matches(i)}
+        assert got == wanted, query
+    with pytest.raises(SearchError, match="bookmarks:me"):
+        compile_query("bookmarks:jane")
+
+
+def test_the_part_of_a_filter_sentry_evaluates() -> None:
+    from sxtriage.search import sentry_query
+
+    text = 'is:bookmarked !is:bookmarked service:api env:prod "two words" is:linked age:-1h'
+    assert sentry_query(text) == 'bookmarks:me !bookmarks:me environment:prod "two words" age:-1h'
+    assert sentry_query("") == ""
+    with pytest.raises(SearchError):
+        sentry_query('"open')

@@ -538,3 +538,40 @@ def test_server_only_terms_match_locally_and_are_named() -> None:
         compile_query("issue.priority:urgent")
     with pytest.raises(SearchError, match="unknown is:soon"):
         compile_query("is:soon")
+
+
+async def test_a_feature_the_server_lacks_is_said_and_never_sent(triage_stack) -> None:
+    import dataclasses
+
+    from sxtriage.sentry.capabilities import Capabilities, Feature
+    from sxtriage.ui.screens.help import HelpScreen
+
+    s = triage_stack
+    async with s.app.run_test(size=SIZE) as pilot:
+        await s.ready(pilot)
+        client = s.backend.sentry
+        await client.detect()
+        missing = {
+            Feature.PRIORITY: "this server has no issue priority",
+            Feature.ARCHIVE_UNTIL_ESCALATING: "this server has no escalation forecasts",
+        }
+        client.wire = dataclasses.replace(client.wire, capabilities=Capabilities(missing=missing))
+        puts = record_puts(s)
+        (key,) = s.sentry_keys(1)
+        await s.cursor_on(pilot, key)
+        await pilot.press("P")
+        await pilot.pause()
+        assert not isinstance(s.app.screen, PriorityModal)
+        assert "Priority is unavailable: this server has no issue priority" in s.messages()[-1]
+
+        await pilot.press("i")
+        await pilot.pause()
+        options = s.app.screen.query_one(OptionList)
+        assert options.get_option_at_index(0).disabled and options.highlighted == 1
+        assert "no escalation forecasts" in str(s.app.screen.query_one("#archive-note").render())
+        await pilot.press("escape", "question_mark")
+        await pilot.pause()
+        assert isinstance(s.app.screen, HelpScreen)
+        assert s.app.screen.unavailable["set_priority"] == missing[Feature.PRIORITY]
+        await pilot.press("escape")
+        assert puts == []

@@ -161,6 +161,19 @@ class Backend:
         for factory in self.extra_tasks:
             self._spawn(factory())
 
+    def filter_changed(self, text: str) -> None:
+        """The feed's filter changed: Sentry searches the whole org with its part of it
+        (a poller that can, `set_query(query)`), the feed filters what is loaded."""
+        set_query = getattr(self.poller, "set_query", None)
+        if set_query is None:
+            return
+        from sxtriage.search import SearchError, sentry_query
+
+        try:
+            set_query(sentry_query(text))
+        except SearchError:
+            return
+
     async def load_sentry_views(self) -> int:
         """The org's saved issue views as feed sections (see ui/views.py)."""
         from sxtriage.ui.views import load_sentry_views

@@ -239,6 +239,7 @@ class FeedScreen(Screen[None]):
         if error is not None:
             self.sx.notify(error, severity="warning", markup=False)
             return
+        self.backend.filter_changed(self.feed.query.text)
         view = sections.view
         where = " (Sentry)" if view.origin == "sentry" else ""
         self.sx.notify(f"View: {view.name}{where}", timeout=2, markup=False)
@@ -290,6 +291,7 @@ class FeedScreen(Screen[None]):
         except SearchError as exc:
             bar.show_error(str(exc))
             return False
+        self.backend.filter_changed(text)
         server_only = self.feed.query.server_only
         bar.show_note(
             f"{', '.join(server_only)}: only Sentry evaluates this; local (relay) issues "
