@@ -21,6 +21,9 @@ from sxtriage.feed import Feed
 from sxtriage.models import Event, Issue, IssueDelta, IssueKey, Source, SourceHealth, utcnow
 from sxtriage.sources import DetailSource
 from sxtriage.store import Store
+from sxtriage.ui.parts import make_alerts as _make_alerts
+from sxtriage.ui.parts import make_correlator as _make_correlator
+from sxtriage.ui.parts import make_triage
 
 log = logging.getLogger(__name__)
 Toast = Callable[[str, str], None]
@@ -82,31 +85,7 @@ class Backend:
 
     # --- construction helpers ------------------------------------------
     def _make_triage(self) -> Any | None:
-        if self.sentry is None and self.relay is None:
-            return None
-        try:
-            from sxtriage.triage.actions import TriageEngine
-        except ImportError:
-            return None
-        github = None
-        try:
-            from sxtriage.triage.github import GitHubClient  # type: ignore[attr-defined]
-
-            token = self.settings.github_token
-            github = GitHubClient(
-                self.settings.github_api_url, token.get_secret_value() if token else None
-            )
-        except Exception:
-            github = None
-        return TriageEngine(
-            store=self.store,
-            sentry=self.sentry,
-            relay=self.relay,
-            apply=self.feed.apply_local,
-            toast=lambda message, severity="information": self.toast(message, severity),
-            me=self.settings.me,
-            github=github,
-        )
+        return make_triage(self)
 
     def _release_resolver(self, value: str, service: str) -> str | None:
         tracker = getattr(self.correlator, "releases", None)
@@ -413,26 +392,3 @@ class Backend:
     async def set_pref(self, key: str, value: Any) -> None:
         with contextlib.suppress(Exception):
             await self.store.set_kv(f"ui.{key}", json.dumps(value))
-
-
-def _make_correlator() -> Any | None:
-    try:
-        from sxtriage.correlate import Correlator
-    except ImportError:
-        return None
-    try:
-        return Correlator()
-    except Exception:
-        return None
-
-
-def _make_alerts(settings: Settings, clock: Callable[[], float]) -> tuple[Any | None, list[str]]:
-    try:
-        from sxtriage.triage.alerts import AlertEngine
-    except ImportError:
-        return None, []
-    try:
-        engine, errors = AlertEngine.from_settings(settings, clock=clock)
-        return engine, list(errors)
-    except Exception as exc:
-        return None, [f"alert rules not loaded: {exc}"]
