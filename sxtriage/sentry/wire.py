@@ -36,6 +36,10 @@ class _Wire(BaseModel):
     model_config = ConfigDict(extra="ignore", populate_by_name=True, coerce_numbers_to_str=True)
 
 
+def _either(*names: str) -> Any:
+    return Field(default=None, validation_alias=AliasChoices(*names))
+
+
 class WireActor(_Wire):
     type: str
     id: str
@@ -60,7 +64,7 @@ class WireIssue(_Wire):
     substatus: str | None = None
     assignedTo: WireActor | None = None
     count: int = 0
-    userCount: int = 0
+    userCount: int = Field(default=0, validation_alias=AliasChoices("userCount", "user_count"))
     firstSeen: datetime | None = None
     lastSeen: datetime | None = None
     permalink: str | None = None
@@ -71,7 +75,8 @@ class WireIssue(_Wire):
     hasSeen: bool = False
     firstRelease: dict[str, Any] | None = None
     lastRelease: dict[str, Any] | None = None
-    statusDetails: dict[str, Any] | None = None
+    # GlitchTip's single-issue PUT answers some fields in snake_case.
+    statusDetails: dict[str, Any] | None = _either("statusDetails", "status_details")
     isUnhandled: bool = False
     inbox: dict[str, Any] | None = None
     """Set (with `reason`) while the issue is For Review (`expand=inbox`)."""
@@ -180,10 +185,6 @@ class WireTag(_Wire):
 
 class WireRelease(_Wire):
     version: str | None = None
-
-
-def _either(*names: str) -> Any:
-    return Field(default=None, validation_alias=AliasChoices(*names))
 
 
 class WireEvent(_Wire):
