@@ -63,6 +63,16 @@ _GLITCHTIP_MISSING: dict[Feature, str] = {
     Feature.SHORT_ID_LOOKUP: "GlitchTip has no short-id lookup",
 }
 
+# Keys of the search syntax that are ours or Sentry's own (not tags): never sent to a
+# server that would read them as a tag.
+_LOCAL_OR_SENTRY_ONLY = frozenset(
+    {
+        "service", "project", "assigned", "bookmarks", "issue.priority", "release",
+        "firstRelease", "environment", "times_seen", "user_count", "platform", "age",
+        "lastseen", "firstseen", "issue.category", "issue.type",
+    }
+)  # fmt: skip
+
 # Search keys GlitchTip's issue list understands (apps/issue_events/api/issues.py):
 # `is:` status, `has:` tag, `level:`, `key:value` tags, and free text at the end.
 GLITCHTIP_SEARCH_KEYS = frozenset({"is", "has", "level", "tag", "text"})
@@ -96,6 +106,39 @@ class Wire:
         if self.dialect is Dialect.GLITCHTIP:
             return _GLITCHTIP_SORTS.get(sort, "-last_seen")
         return sort if sort in SENTRY_SORTS else "date"
+
+    def server_query(self, query: str) -> str:
+        """The part of a Sentry search query this server evaluates (the rest filters locally).
+
+        GlitchTip answers `[]` (no error) to terms it does not know — `is:archived`,
+        `assigned:me`, negations — and 500 to an unbalanced quote, so only what it reads
+        goes out: `is:` with a status, `level:`, `has:`, `key:value` tags, then free text.
+        """
+        if self.search_keys is None:
+            return query
+        from sxtriage.search import SearchError, parse
+
+        try:
+            terms = parse(query)
+        except SearchError:
+            return ""
+        keep: list[str] = []
+        text: list[str] = []
+        for term in terms:
+            if term.negate:
+                continue
+            if term.key is None:
+                text.append(term.value.replace('"', ""))
+            elif term.key == "is":
+                if term.value.lower() in ("resolved", "unresolved", "ignored"):
+                    keep.append(f"is:{term.value.lower()}")
+            elif term.key == "level" or term.key == "has":
+                keep.append(f"{term.key}:{term.value}")
+            elif term.key not in _LOCAL_OR_SENTRY_ONLY and not term.value.startswith("["):
+                keep.append(f'{term.key}:"{term.value}"' if " " in term.value else
+                            f"{term.key}:{term.value}")  # fmt: skip
+        # GlitchTip reads free text only at the end of the query.
+        return " ".join(keep + text)
 
     def issue_path(self, org: str, issue_id: str, rest: str = "") -> str:
         if self.org_scoped_issue_paths:

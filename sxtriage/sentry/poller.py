@@ -45,6 +45,8 @@ log = logging.getLogger("sxtriage.sentry.poller")
 
 _Fingerprint = tuple[object, ...]
 CONFIG_ERRORS = (AuthError, PermissionDenied, NotFound, UnknownProject)
+SEARCH_PAGES = 3
+"""A filter searched on the server brings at most this many pages (300 issues)."""
 WATERMARK_PAGES = 10
 """Without `lastSeen:>T` (GlitchTip), at most this many pages of -last_seen per poll."""
 
@@ -109,6 +111,12 @@ class SentryPoller:
         self._last_reconcile: float | None = None
         self._last_success: float | None = None
         self._paused = False
+        self._search_query = ""
+        self._search_pending = False
+        self.search_error: str | None = None
+        """Why the server refused the last filter (its own reason), or None."""
+        self.searched = 0
+        """Issues the last server-side search answered."""
         self._wake = asyncio.Event()
         self._lock = asyncio.Lock()
 
@@ -160,9 +168,52 @@ class SentryPoller:
                 await asyncio.wait_for(self._wake.wait(), timeout=delay)
 
     # --- one poll ---------------------------------------------------------------------------
+    def set_query(self, query: str) -> None:
+        """The filter changed: search the whole org for it on the next poll (at once).
+
+        The matches are upserted into the feed, so an issue that was never loaded (an old
+        resolved one, one beyond the first pages) shows when it matches; the feed still
+        filters locally.  Polls stay incremental and unfiltered.
+        """
+        query = " ".join(query.split())
+        if query == self._search_query:
+            return
+        self._search_query = query
+        self.search_error = None
+        self._search_pending = bool(query) and query != "is:unresolved"
+        if self._search_pending:
+            self._wake.set()
+
+    async def _search(self) -> int:
+        self._search_pending = False
+        query = self.client.wire.server_query(self._search_query)
+        if not query:
+            return 0
+        changed = pages = found = 0
+        try:
+            async for page in self.client.iter_issues(
+                query=query, projects=self.projects, sort="date", limit=100
+            ):
+                found += len(page.items)
+                changed += await self._emit(self.process(page.items))
+                pages += 1
+                if pages >= SEARCH_PAGES:
+                    break
+        except SentryError as exc:
+            if exc.status != 400:
+                raise
+            # The server refused the query: say its reason; the source itself is fine.
+            self.search_error = exc.detail or str(exc)
+            self._set_health(detail=f"search refused: {self.search_error}")
+            return changed
+        self.searched = found
+        return changed
+
     async def _poll(self) -> int:
         self.polls += 1
-        if not self._cold_done:
+        if self._cold_done and self._search_pending:
+            changed = await self._search() + await self._incremental()
+        elif not self._cold_done:
             changed = await self._cold_load()
         elif (
             self._last_reconcile is not None
@@ -280,8 +331,14 @@ class SentryPoller:
             ok=True,
             error=None,
             last_success=datetime.now(UTC),
-            detail="paused" if self._paused else f"polling every {self.interval:.0f}s",
+            detail="paused" if self._paused else self._detail(),
         )
+
+    def _detail(self) -> str:
+        detail = f"polling every {self.interval:.0f}s"
+        if self.search_error:
+            detail += f" · search refused: {self.search_error}"
+        return detail
 
     def _on_error(self, exc: SentryError) -> float:
         self.errors += 1
