@@ -14,7 +14,7 @@ from sxtriage.sim.dataset import SimState
 from sxtriage.sim.listing import fail, find_issue, get_state, ok, paginate, refuse
 from sxtriage.sim.responses_event import event_json
 
-_EVENT_ID = re.compile(r"^[0-9a-fA-F]{32}$|^[0-9a-fA-F]{8}(?:-[0-9a-fA-F]{4}){3}-[0-9a-fA-F]{12}$")
+_HEX32 = re.compile(r"^[0-9a-fA-F]{32}$")
 INVALID_EVENT_ID = (
     "Event ID must be a valid UUID hex (32-36 characters long, containing only digits, "
     "dashes, or a-f characters)"
@@ -22,8 +22,9 @@ INVALID_EVENT_ID = (
 
 
 def is_event_id(value: str) -> bool:
-    """`src/sentry/utils/validators.py` `is_event_id` (32 hex, or a dashed UUID)."""
-    return bool(_EVENT_ID.match(value))
+    """`src/sentry/utils/validators.py` `is_event_id`: `uuid.UUID` parses it (32 hex
+    digits once dashes are dropped)."""
+    return bool(_HEX32.match(value.replace("-", "")))
 
 
 async def get_org(request: web.Request) -> web.Response:
