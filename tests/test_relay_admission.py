@@ -121,6 +121,9 @@ def test_slow_start_until_measured() -> None:
     adm = Admission(AdmissionConfig(burst_budget=0.5, initial_events=32), clock)
     _admit(adm, 32)
     assert isinstance(adm.enter(0), Refusal)
+    throttled = Admission(AdmissionConfig(burst_budget=0.5, max_events_per_s=40), clock)
+    _admit(throttled, 20)  # its known capacity: 20 events fill 0.5 s
+    assert isinstance(throttled.enter(0), Refusal)
 
 
 def test_a_standing_queue_gets_the_short_budget_and_a_burst_the_long_one() -> None:

@@ -23,7 +23,7 @@ divided by the events completed meanwhile, both fading exponentially over 0.5 s 
 time (batches finish in clumps; a fading sum has no window edge for a clump to fall
 on).  Saturated, that is 1 / throughput; at low load it also counts the fixed latency
 of one event, which only makes the estimate cautious where it does not matter.  Until
-16 events have completed, the backlog holds at most `initial_events`.
+16 events have completed, the backlog holds at most `initial_events` (128).
 
 The refusal is Sentry Relay's: 429 with `Retry-After: <s>` and
 `X-Sentry-Rate-Limits: <s>::organization:<reason>` (empty categories = every category;
@@ -83,10 +83,11 @@ class AdmissionConfig:
     """Throttle: the pipeline commits at most this many events per second (None: as fast
     as it can).  For tests, and for sharing a small machine; admission adapts to it by
     measurement like to any other slowness."""
-    initial_events: int = 32
+    initial_events: int = 128
     """Until the first measurement, the backlog holds at most this many events (the cost
-    assumed is `burst_budget / initial_events`): a relay throttled or starved of CPU
-    must not take in a second's worth of events on a guess (a slow start, like TCP's)."""
+    assumed is `burst_budget / initial_events`, or the throttle's 1 / max_events_per_s
+    when that is more): a relay starved of CPU must not take in seconds' worth of
+    events on a guess (a slow start, like TCP's)."""
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> AdmissionConfig:
@@ -151,7 +152,11 @@ class Admission:
         """Events (work units) in the backlog now."""
         self.bytes = 0
         self.requests = 0
-        self.cost = self.config.burst_budget / max(1, self.config.initial_events)
+        cfg = self.config
+        self.cost = max(
+            cfg.burst_budget / max(1, cfg.initial_events),
+            1 / cfg.max_events_per_s if cfg.max_events_per_s else 0.0,
+        )
         """Measured seconds of pipeline time per event (an assumption until `measured`)."""
         self.measured = False
         self.refused = 0
