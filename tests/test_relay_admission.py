@@ -186,6 +186,7 @@ async def test_throttled_relay_answers_429_and_health_reports_the_backlog(tmp_pa
         assert health["limited"] == codes.count(429)
         backlog = health["backlog"]
         assert backlog["limited"] == codes.count(429) and backlog["max_events_per_s"] == 20
+        assert backlog["limiting"] is True  # answered a 429 within the last second
         assert {"events", "bytes", "oldest_ms", "cost_us_per_event", "budget_ms"} <= set(backlog)
         assert 429 in {r.status_code for r in spotlight}  # Spotlight's POST is gated too
         ok = [r.json()["id"] for r in answers if r.status_code == 200]

@@ -163,6 +163,7 @@ class Admission:
         self.refused_by: dict[str, int] = {"full": 0, "stalled": 0, "latency": 0}
         self.admitted = 0
         self.completed = 0
+        self.last_refusal: float | None = None
         self._tickets: deque[Ticket] = deque()
         self._mark = clock()
         self._busy = 0.0
@@ -276,6 +277,7 @@ class Admission:
         return self._tickets[0].admitted if self._tickets else None
 
     def _refuse(self, kind: str, reason: str) -> Refusal:
+        self.last_refusal = self._mark
         self.refused += 1
         self.refused_by[kind] += 1
         drain = self.events * self.cost
@@ -295,6 +297,7 @@ class Admission:
             "budget_ms": round(self.budget(now) * 1000, 1),
             "admitted": self.admitted,
             "limited": self.refused,
+            "limiting": self.last_refusal is not None and now - self.last_refusal < 1.0,
             "limited_by": dict(self.refused_by),
             "max_events_per_s": self.config.max_events_per_s,
         }
