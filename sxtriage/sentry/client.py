@@ -18,9 +18,10 @@ import httpx
 from pydantic import BaseModel, ValidationError
 
 from sxtriage.config import ServiceConfig
-from sxtriage.models import Event, Issue, IssueView, Member, Project, Release, Team, Trace
+from sxtriage.models import Event, Issue, Project, Trace
 from sxtriage.sentry import dialect, wire
 from sxtriage.sentry.capabilities import Capabilities, Feature
+from sxtriage.sentry.detail import SentryDetailSource
 from sxtriage.sentry.errors import (
     BadResponse,
     NotFound,
@@ -29,6 +30,7 @@ from sxtriage.sentry.errors import (
     Unsupported,
 )
 from sxtriage.sentry.http import Page, RateLimitState, parse_link_next
+from sxtriage.sentry.org import OrgEndpoints
 from sxtriage.sentry.transport import QueryParams, Transport
 from sxtriage.sentry.update import IssueUpdate
 
@@ -58,7 +60,7 @@ def _why(exc: Exception) -> str:
     return f"{type(exc).__name__}: {exc}"
 
 
-class SentryClient:
+class SentryClient(OrgEndpoints):
     def __init__(
         self,
         base_url: str,
@@ -401,116 +403,3 @@ class SentryClient:
         if group is None:
             return None
         return self._one(group, wire.WireIssue, "shortids", self._to_issue)
-
-    # --- org ------------------------------------------------------------------------
-    async def _all(
-        self, path: str, model: type[M], convert: Callable[[M], R], params: QueryParams = None
-    ) -> list[R]:
-        out: list[R] = []
-        cursor: str | None = None
-        while True:
-            page_params = list(params or []) + ([("cursor", cursor)] if cursor else [])
-            raw, resp = await self._json("GET", path, params=page_params or None)
-            out += self._items(raw, model, path, convert)
-            cursor = parse_link_next(resp.headers.get("Link"))
-            if not cursor:
-                return out
-
-    async def list_members(self) -> list[Member]:
-        # src/sentry/core/endpoints/organization_member_index.py
-        return await self._all(self._org("members/"), wire.WireMember, wire.to_member)
-
-    async def list_teams(self) -> list[Team]:
-        # src/sentry/core/endpoints/organization_teams.py
-        return await self._all(self._org("teams/"), wire.WireTeam, wire.to_team)
-
-    async def list_projects(self) -> list[Project]:
-        # src/sentry/core/endpoints/organization_projects.py (`id`, `slug`, `platform`)
-        projects = await self._all(self._org("projects/"), wire.WireProjectRef, wire.to_project)
-        self._projects = projects
-        return projects
-
-    async def list_releases(
-        self, project: str | None = None, query: str | None = None, limit: int = 50
-    ) -> list[Release]:
-        """The org's releases, newest first (optionally of one project slug).
-
-        Follows src/sentry/api/endpoints/organization_releases.py (GET: `project` ids,
-        `query` on the version, `per_page`).
-        """
-        self.require(Feature.RELEASES)
-        params: list[tuple[str, str]] = [("per_page", str(max(1, min(limit, MAX_LIMIT))))]
-        if project:
-            params += [("project", p) for p in await self.project_ids([project])]
-        if query:
-            params.append(("query", query))
-        path = self._org("releases/")
-        raw, _ = await self._json("GET", path, params=params)
-        return self._items(raw, wire.WireReleaseItem, path, wire.to_release)
-
-    async def list_issue_views(self) -> list[IssueView]:
-        """The org's saved issue views.
-
-        Follows src/sentry/issues/endpoints/organization_group_search_views.py (GET).
-        """
-        self.require(Feature.ISSUE_VIEWS)
-        await self._ensure_projects()
-        path = self._org("group-search-views/")
-        out: list[IssueView] = []
-        seen: set[str] = set()
-        # createdBy=me (the default) and the views other members shared with the org.
-        for who in ("me", "others"):
-            raw, _ = await self._json("GET", path, params=[("createdBy", who)])
-            for view in self._items(raw, wire.WireIssueView, path, self._to_view):
-                if view.id not in seen:
-                    seen.add(view.id)
-                    out.append(view)
-        return out
-
-    def _to_view(self, w: wire.WireIssueView) -> IssueView:
-        return wire.to_view(w, self._project_service, self._slug_of)
-
-    async def token_scopes(self) -> list[str] | None:
-        """The scopes of the token (src/sentry/api/endpoints/index.py: `auth.scopes`)."""
-        try:
-            raw, _ = await self._json("GET", "/api/0/")
-        except NotFound:
-            return None
-        auth = raw.get("auth") if isinstance(raw, dict) else None
-        scopes = auth.get("scopes") if isinstance(auth, dict) else None
-        if isinstance(scopes, list):
-            return [str(s) for s in scopes]
-        return None
-
-
-class SentryDetailSource:
-    """The UI's `DetailSource` for Sentry issues: wraps a `SentryClient`."""
-
-    def __init__(self, client: SentryClient) -> None:
-        self.client = client
-
-    async def latest_event(self, issue: Issue) -> Event | None:
-        try:
-            return await self.client.latest_event(issue.id)
-        except NotFound:
-            return None
-
-    async def events(self, issue: Issue, limit: int = 50) -> list[Event]:
-        try:
-            return (await self.client.list_events(issue.id, limit=limit)).items
-        except NotFound:
-            return []
-
-    async def event(self, issue: Issue, event_id: str) -> Event | None:
-        try:
-            return await self.client.get_event(issue.id, event_id)
-        except NotFound:
-            return None
-
-    async def trace(self, trace_id: str) -> Trace | None:
-        if not self.client.capabilities.has(Feature.TRACES):
-            return None
-        try:
-            return await self.client.get_trace(trace_id)
-        except NotFound:
-            return None
