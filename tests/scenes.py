@@ -158,6 +158,8 @@ def _incident_data(app: Any) -> None:
 
 async def _incident(pilot: Pilot[Any]) -> None:
     _incident_data(pilot.app)
+    # the strip's numbers as the once-a-second tick shows them, whenever the shot is taken
+    pilot.app.feed_screen()._tick()
     await _settle(pilot)
 
 
