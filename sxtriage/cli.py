@@ -156,12 +156,31 @@ def relay(ctx: click.Context, host: str | None, port: int | None) -> None:
     multiple=True,
     help="Inject a fault: 500|502|503|429|401|timeout|latency=MS[@PATH_SUBSTRING][%RATE].",
 )
+@click.option(
+    "--scopes",
+    default=None,
+    help="Comma-separated scopes GET /api/0/ reports for the token (default: a triage token).",
+)
 def sim(
-    host: str, port: int, token: str | None, n_issues: int | None, faults: tuple[str, ...]
+    host: str,
+    port: int,
+    token: str | None,
+    n_issues: int | None,
+    faults: tuple[str, ...],
+    scopes: str | None,
 ) -> None:
     """Run the Sentry API simulator (+ GitHub simulator) alone."""
     run = _entry("sxtriage.sim.server", "run_cli")
-    _guard(run, host=host, port=port, token=token, n_issues=n_issues, faults=list(faults))
+    scope_list = [x.strip() for x in scopes.split(",") if x.strip()] if scopes else None
+    _guard(
+        run,
+        host=host,
+        port=port,
+        token=token,
+        n_issues=n_issues,
+        faults=list(faults),
+        scopes=scope_list,
+    )
 
 
 @main.command()

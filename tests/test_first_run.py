@@ -33,11 +33,10 @@ def _free_port() -> int:
     return port
 
 
-@pytest.fixture(scope="module")
-def sim_url() -> Iterator[str]:
+def _start_sim(*extra: str) -> Iterator[str]:
     port = _free_port()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "sxtriage.cli", "sim", "--port", str(port)],
+        [sys.executable, "-m", "sxtriage.cli", "sim", "--port", str(port), *extra],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
     )
@@ -60,6 +59,16 @@ def sim_url() -> Iterator[str]:
         proc.wait(timeout=10)
 
 
+@pytest.fixture(scope="module")
+def sim_url() -> Iterator[str]:
+    yield from _start_sim()
+
+
+@pytest.fixture(scope="module")
+def readonly_sim_url() -> Iterator[str]:
+    yield from _start_sim("--scopes", "event:read,org:read,project:read")
+
+
 def _env(url: str, **extra: str) -> dict[str, str]:
     return {"SENTRY_URL": url, "SENTRY_AUTH_TOKEN": TOKEN, "SENTRY_ORG": "scenextras", **extra}
 
@@ -77,7 +86,31 @@ def test_doctor_lists_issues_once_like_the_tui(
     assert "✓ org access: scenextras: 4 project(s)" in out, out
     assert "✓ issue list: answered" in out, out
     assert "✓ log file:" in out
+    assert "✓ token scopes: all needed" in out
     assert TOKEN not in out
+
+
+def test_doctor_names_the_scopes_the_token_lacks(
+    readonly_sim_url: str, memory_keyring: MemoryKeyring, tmp_path: Path
+) -> None:
+    result = CliRunner().invoke(
+        main,
+        ["--data-dir", str(tmp_path), "doctor", "--timeout", "5"],
+        env=_env(readonly_sim_url, GITHUB_TOKEN="ghp_x"),
+    )
+    assert result.exit_code == 1
+    line = next(x for x in result.output.splitlines() if "token scopes" in x)
+    assert line.startswith("✗ token scopes: missing event:write, member:read"), line
+    assert "sxtriage login" in line
+
+
+def test_higher_scopes_cover_lower_ones() -> None:
+    from sxtriage.doctor import missing_scopes
+
+    assert missing_scopes(["event:admin", "org:write", "member:read", "project:admin"]) == []
+    assert missing_scopes(["org:ci"]) == [
+        "event:read", "event:write", "member:read", "project:read", "org:read",
+    ]  # fmt: skip
 
 
 def test_doctor_names_a_project_the_org_lacks(

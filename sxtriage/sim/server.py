@@ -26,6 +26,18 @@ from sxtriage.sim.sentry_api import STATE, add_routes, dumps
 _HTML_502 = "<html><head><title>502 Bad Gateway</title></head><body>bad gateway</body></html>"
 
 
+DEFAULT_SCOPES = (
+    "event:read",
+    "event:write",
+    "member:read",
+    "org:read",
+    "project:read",
+    "project:releases",
+    "team:read",
+)
+"""The scopes of a personal token made for triage."""
+
+
 @dataclass(slots=True)
 class RequestRecord:
     method: str
@@ -47,8 +59,11 @@ class SimServer:
         seed: int = 0,
         org: str = "scenextras",
         live_interval: float = 1.0,
+        scopes: list[str] | None = None,
     ) -> None:
         self.token = token
+        self.scopes = list(scopes) if scopes is not None else list(DEFAULT_SCOPES)
+        """What `GET /api/0/` says the token may do (auth.scopes)."""
         self.live = live
         self.live_interval = live_interval
         self.state = SimState(org=org, seed=seed)
@@ -78,6 +93,7 @@ class SimServer:
         app = web.Application(middlewares=[self._middleware], client_max_size=2 * 1024 * 1024)
         app[STATE] = self.state
         app.router.add_get("/health", self._health)
+        app.router.add_get("/api/0/", self._index)
         add_routes(app)
         try:
             from sxtriage.sim.github import create_github_app
@@ -97,6 +113,12 @@ class SimServer:
                 "requests": len(self.log),
             }
         )
+
+    async def _index(self, request: web.Request) -> web.Response:
+        # src/sentry/api/endpoints/index.py: version, the token's scopes, the user.
+        auth = {"scopes": self.scopes} if request.headers.get("Authorization") else None
+        user = {"id": "1", "email": "oncall@scenextras.dev"} if auth else None
+        return self._json(200, {"version": "0", "auth": auth, "user": user})
 
     def _auth_ok(self, request: web.Request) -> bool:
         if self.token is None:
@@ -266,10 +288,11 @@ def run_cli(
     token: str | None = None,
     n_issues: int | None = None,
     faults: list[str] | None = None,
+    scopes: list[str] | None = None,
 ) -> int:
     """`sxtriage sim`: blocks until Ctrl-C; prints the URL and one line per second."""
     try:
-        server = SimServer(n_issues=n_issues, token=token, faults=faults, live=True)
+        server = SimServer(n_issues=n_issues, token=token, faults=faults, live=True, scopes=scopes)
     except FaultSpecError as exc:
         print(f"sxtriage sim: {exc}", file=sys.stderr)
         return 2
