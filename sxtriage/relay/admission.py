@@ -13,10 +13,11 @@ A request is refused (429) when, counting it:
    (the pipeline is stalled: a worker restarting, a slow disk), or
 3. the predicted wait — backlog events × the measured cost per event — exceeds the
    budget: `burst_budget` (0.5 s) while a burst is short; `standing_budget` (0.1 s)
-   once the predicted wait has stood above that for `standing_after` (1 s), until it
-   has stayed below half of it for as long.  A short burst is absorbed; a sustained
-   overload keeps a short queue, so the requests accepted are answered quickly (CoDel's
-   idea: a standing queue is only latency).  An empty backlog always takes one.
+   once requests have really waited (the oldest one's age) longer than that for a
+   whole `standing_after` (1 s), until they wait less than half of it for as long.  A
+   short burst is absorbed; a sustained overload keeps a short queue, so the requests
+   accepted are answered quickly (CoDel's idea: a standing queue is only latency).  An
+   empty backlog always takes one.
 
 The cost per event is measured, not configured: busy time (any request in the backlog)
 divided by the events completed meanwhile, both fading exponentially over 0.5 s of busy
@@ -170,10 +171,11 @@ class Admission:
         """Busy time, each second weighted by how recent it is (in busy time)."""
         self._done = 0.0
         """Completed events, weighted the same way."""
-        self._above_since: float | None = None
-        """Since when the predicted wait has been above the standing budget."""
-        self._low_since: float | None = None
-        """Since when it has been below half of it (after having been above)."""
+        self.standing = False
+        """A standing queue (sustained overload): the standing budget applies."""
+        self._since: float | None = None
+        """Since when the oldest request's age has been past the threshold that would
+        flip `standing` (above the target while not standing, below half while standing)."""
 
     # --- the decision ---------------------------------------------------------------
     def enter(self, nbytes: int = 0) -> Ticket | Refusal:
@@ -237,17 +239,13 @@ class Admission:
         if self.completed >= self._MEASURED_AFTER:
             self.cost = min(max(self._busy / self._done, 1e-6), 1.0)
             self.measured = True
-        while self._tickets and not self._tickets[0].open:
-            self._tickets.popleft()
+        self._watch(now)  # the backlog as it is now, without this request
 
     def budget(self, now: float | None = None) -> float:
         """The predicted wait accepted now: the burst budget, or the standing one."""
         if now is None:
-            now = self._clock()
-            self._tick(now)
-        if self._above_since is not None and now - self._above_since >= self.config.standing_after:
-            return self.config.standing_budget
-        return self.config.burst_budget
+            self._tick(self._clock())
+        return self.config.standing_budget if self.standing else self.config.burst_budget
 
     # --- bookkeeping ----------------------------------------------------------------
     def _tick(self, now: float) -> None:
@@ -257,19 +255,29 @@ class Admission:
             self._busy = self._busy * fade + spent
             self._done *= fade
         self._mark = now
-        wait = self.events * self.cost
-        target = self.config.standing_budget
-        if wait > target:
-            self._low_since = None
-            if self._above_since is None:
-                self._above_since = now
-        elif wait < target / 2 and self._above_since is not None:
-            # the queue must stay short a while (batches finish in clumps: one drop
-            # below the target is no sign the overload is over)
-            if self._low_since is None:
-                self._low_since = now
-            elif now - self._low_since >= self.config.standing_after:
-                self._above_since = self._low_since = None
+        self._watch(now)
+
+    def _watch(self, now: float) -> None:
+        # A standing queue, judged by what requests really wait (the oldest one's age),
+        # like CoDel: above the target for a whole `standing_after`, and over only once
+        # below half of it for as long (batches finish in clumps: one short dip, or one
+        # hiccup of the machine, says nothing).
+        oldest = self._oldest()
+        age = now - oldest if oldest is not None else 0.0
+        target, after = self.config.standing_budget, self.config.standing_after
+        if not self.standing:
+            if age <= target:
+                self._since = None
+            elif self._since is None:
+                self._since = now
+            elif now - self._since >= after:
+                self.standing, self._since = True, None
+        elif age >= target / 2:
+            self._since = None
+        elif self._since is None:
+            self._since = now
+        elif now - self._since >= after:
+            self.standing, self._since = False, None
 
     def _oldest(self) -> float | None:
         while self._tickets and not self._tickets[0].open:
@@ -295,6 +303,7 @@ class Admission:
             "cost_us_per_event": round(self.cost * 1e6, 1),
             "predicted_ms": round(self.events * self.cost * 1000, 1),
             "budget_ms": round(self.budget(now) * 1000, 1),
+            "standing": self.standing,
             "admitted": self.admitted,
             "limited": self.refused,
             "limiting": self.last_refusal is not None and now - self.last_refusal < 1.0,
