@@ -194,8 +194,10 @@ REGISTRY: tuple[KeySpec, ...] = (
         False,
         feature="bookmarks",
     ),
-    KeySpec("assign", "a", "assign", "Assign…", "app", "Triage"),
-    KeySpec("assign_me", "A", "assign_me", "Assign to me", "app", "Triage", False),
+    KeySpec("assign", "a", "assign", "Assign…", "app", "Triage", feature="assign"),
+    KeySpec(
+        "assign_me", "A", "assign_me", "Assign to me", "app", "Triage", False, feature="assign"
+    ),
     KeySpec(
         "create_ticket",
         "t",

@@ -15,6 +15,7 @@ from collections.abc import Awaitable, Callable, Coroutine, Mapping
 from typing import Any
 
 from sxtriage.models import Action, ActionKind, Issue
+from sxtriage.sentry.capabilities import Feature
 from sxtriage.ui.workflow_keys import WorkflowKeysMixin
 
 
@@ -134,7 +135,7 @@ class TriageKeysMixin(WorkflowKeysMixin):
     # --- assignment ---------------------------------------------------------------------
     def action_assign(self) -> None:
         ready = self._triage_targets()
-        if ready is None:
+        if ready is None or self._lacks(Feature.ASSIGN, ready[1]):
             return
         engine, issues = ready
         from sxtriage.ui.modals.assign import AssignChoice, AssignModal
@@ -157,7 +158,7 @@ class TriageKeysMixin(WorkflowKeysMixin):
 
     def action_assign_me(self) -> None:
         ready = self._triage_targets()
-        if ready is None:
+        if ready is None or self._lacks(Feature.ASSIGN, ready[1]):
             return
         engine, issues = ready
 

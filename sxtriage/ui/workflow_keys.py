@@ -21,6 +21,7 @@ FEATURE_NAMES = {
     Feature.RELEASES: "The release list",
     Feature.ARCHIVE_UNTIL_ESCALATING: "Archive until escalating",
     Feature.ARCHIVE_CONDITIONS: "Archive on a condition",
+    Feature.ASSIGN: "Assign",
 }
 
 
