@@ -297,6 +297,12 @@ class ActionKind(StrEnum):
     """Mark reviewed (Sentry's `inbox: false`); with `for_review=True`, back to For Review."""
     NOTE = "note"
     LINK_TICKET = "link_ticket"
+    CREATE_TICKET = "create_ticket"
+    """Create a GitHub issue (`Action.ticket`), then link it like LINK_TICKET."""
+    UNLINK_TICKET = "unlink_ticket"
+    """Undo of LINK_TICKET: the link `text` is removed (the ticket stays as it is)."""
+    CLOSE_TICKET = "close_ticket"
+    """Undo of CREATE_TICKET: the created ticket is closed (not planned) and unlinked."""
 
     @classmethod
     def _missing_(cls, value: object) -> ActionKind | None:
@@ -349,6 +355,24 @@ class IgnoreSpec(_Model):
         return "archived_forever"
 
 
+class TicketSpec(_Model):
+    """A GitHub issue to create, as the preview left it."""
+
+    repo: str
+    """owner/name"""
+    title: str
+    body: str
+    labels: list[str] = Field(default_factory=list)
+
+
+class TicketRef(_Model):
+    """A GitHub issue that exists: where it is and its web page."""
+
+    repo: str
+    number: int
+    url: str
+
+
 class Action(_Model):
     """One user intent, as stored in the outbox and the audit log."""
 
@@ -370,7 +394,11 @@ class Action(_Model):
     substatus: str | None = None
     """UNRESOLVE: the unresolved substatus to restore (undo); None means "ongoing"."""
     text: str | None = None
-    """Note text, or the ticket URL for LINK_TICKET."""
+    """Note text, or the ticket URL for LINK_TICKET / UNLINK_TICKET."""
+    ticket: TicketSpec | None = None
+    """CREATE_TICKET: the GitHub issue to create."""
+    ticket_ref: TicketRef | None = None
+    """CLOSE_TICKET: the ticket to close (else the one its `undo_of` action created)."""
     created: datetime = Field(default_factory=utcnow)
     actor: str = "me"
     undo_of: str | None = None

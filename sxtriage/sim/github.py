@@ -1,7 +1,7 @@
 """GitHub REST API simulator: the issue endpoints sxtriage uses.
 
 Mounted by the Sentry simulator under `/github/`, so the API base URL is
-`<sim url>/github`.  Serves `POST /repos/{o}/{r}/issues`, `GET /repos/{o}/{r}/issues/{n}`,
+`<sim url>/github`.  Serves `POST /repos/{o}/{r}/issues`, `GET|PATCH /repos/{o}/{r}/issues/{n}`,
 `GET /repos/{o}/{r}/labels` and `GET /search/issues?q=…`, with GitHub's error shapes:
 401 without a valid token, 404 for an unknown repository, 422 for unknown labels.
 """
@@ -28,6 +28,7 @@ class SimIssue:
     body: str
     labels: list[str]
     state: str = "open"
+    state_reason: str | None = None
     created_at: str = field(default_factory=lambda: datetime.now(UTC).isoformat())
 
 
@@ -59,6 +60,7 @@ class GitHubState:
             "title": issue.title,
             "body": issue.body,
             "state": issue.state,
+            "state_reason": issue.state_reason,
             "labels": [{"name": n} for n in issue.labels],
             "html_url": f"{self.html_base}/{repo.full_name}/issues/{issue.number}",
             "url": f"{api_base}/repos/{repo.full_name}/issues/{issue.number}",
@@ -151,6 +153,34 @@ async def get_issue(request: web.Request) -> web.Response:
     return web.json_response(request.app[STATE].issue_json(repo, issue, _api_base(request)))
 
 
+STATE_REASONS = {"closed": ("completed", "not_planned"), "open": ("reopened",)}
+
+
+async def update_issue(request: web.Request) -> web.Response:
+    """PATCH: `state` open/closed with its `state_reason`, `title`, `body`."""
+    repo = _repo(request)
+    if repo is None:
+        return _error(404, "Not Found")
+    try:
+        issue = repo.issues[int(request.match_info["number"])]
+        body = await request.json()
+    except (KeyError, ValueError):
+        return _error(404, "Not Found")
+    if not isinstance(body, dict):
+        return _error(400, "Problems parsing JSON")
+    state = body.get("state", issue.state)
+    reason = body.get("state_reason")
+    if state not in STATE_REASONS or (reason is not None and reason not in STATE_REASONS[state]):
+        return _error(422, "Validation Failed", errors=[{"resource": "Issue", "field": "state"}])
+    if state != issue.state:
+        issue.state_reason = reason or ("completed" if state == "closed" else "reopened")
+    issue.state = state
+    for name in ("title", "body"):
+        if isinstance(body.get(name), str):
+            setattr(issue, name, body[name])
+    return web.json_response(request.app[STATE].issue_json(repo, issue, _api_base(request)))
+
+
 async def list_labels(request: web.Request) -> web.Response:
     repo = _repo(request)
     if repo is None:
@@ -224,6 +254,7 @@ def create_github_app(
     app[STATE] = state
     app.router.add_post("/repos/{owner}/{repo}/issues", create_issue)
     app.router.add_get("/repos/{owner}/{repo}/issues/{number}", get_issue)
+    app.router.add_patch("/repos/{owner}/{repo}/issues/{number}", update_issue)
     app.router.add_get("/repos/{owner}/{repo}/labels", list_labels)
     app.router.add_get("/search/issues", search_issues)
     app.router.add_get("/health", health)

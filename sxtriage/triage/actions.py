@@ -6,6 +6,7 @@ bulk endpoint in chunks of 100 (progress is saved per chunk, so a half-sent bulk
 where it stopped); relay (local) issues through the relay's local endpoints.  On failure
 the issues not yet changed on the server are rolled back on screen and a toast says why;
 `retry` sends the rest again.  `start` replays whatever a crash left in the outbox.
+GitHub tickets (create, link, and their undo) are actions too: tickets.py, ticket_send.py.
 """
 
 from __future__ import annotations
@@ -20,8 +21,10 @@ from sxtriage.models import Action, ActionKind, Issue, IssueKey, Source
 from sxtriage.store import Store
 from sxtriage.triage.effects import (
     NOT_IDEMPOTENT,
+    NOT_UNDOABLE,
     SENTRY_ONLY,
     STATUS_KINDS,
+    TICKET_KINDS,
     describe_error,
     inverse_actions,
     optimistic,
@@ -34,6 +37,8 @@ from sxtriage.triage.ignore_memory import IgnoreMemory, condition_unknown, resto
 from sxtriage.triage.outbox import FAILED, SENDING, Outbox, OutboxEntry
 from sxtriage.triage.people import AssignCandidate, PeopleMixin
 from sxtriage.triage.sentry_send import send_sentry
+from sxtriage.triage.ticket_send import failure_message, restore_links, send_ticket
+from sxtriage.triage.tickets import TicketsMixin
 
 __all__ = ["AssignCandidate", "TriageEngine"]
 
@@ -55,7 +60,7 @@ def _short(issues: list[Issue]) -> str:
     return f"{len(issues)} issues"
 
 
-class TriageEngine(PeopleMixin):
+class TriageEngine(PeopleMixin, TicketsMixin):
     def __init__(
         self,
         *,
@@ -108,7 +113,7 @@ class TriageEngine(PeopleMixin):
         resumed = 0
         for entry in await self.outbox.unfinished():
             action = entry.action
-            if entry.state == SENDING and action.kind in NOT_IDEMPOTENT:
+            if entry.state == SENDING and action.kind in NOT_IDEMPOTENT and entry.note_in_doubt:
                 reason = "interrupted while sending; it may have reached Sentry - check, then retry"
                 await self.outbox.fail(action.id, reason)
                 entry.state, entry.last_error = FAILED, reason
@@ -157,7 +162,7 @@ class TriageEngine(PeopleMixin):
         )
         await self.outbox.add(action, previous, ignored_with)
         self._entries[action.id] = entry
-        if action.undo_of is None and action.kind not in NOT_IDEMPOTENT:
+        if action.undo_of is None and action.kind not in NOT_UNDOABLE:
             self._undo.append(action.id)
         if action.kind is ActionKind.ASSIGN and action.assign_to:
             self._remember_assignee(action.assign_to, action.assign_label or action.assign_to)
@@ -173,30 +178,20 @@ class TriageEngine(PeopleMixin):
             if issue.id in entry.sent:
                 continue
             self.pending[issue.key] = entry.action.id
-            changed.append(optimistic(issue, entry.action))
+            changed.append(optimistic(issue, entry.action, entry.ticket))
+        self._track_links(entry, changed)
         if changed:
             self.apply(changed)
 
-    async def link_ticket(self, issue: Issue, url: str) -> None:
-        """Show the ticket on the issue, store it, and post it to Sentry as a note."""
-        await self.link_tickets([issue], url)
-
-    async def link_tickets(self, issues: list[Issue], url: str) -> None:
-        """One ticket for several issues (an incident), as one action: shown on and
-        stored for every issue, one note per Sentry issue; relay issues store the link."""
-        import uuid
-
-        if not issues:
+    def _track_links(self, entry: OutboxEntry, shown: list[Issue]) -> None:
+        """Ticket actions: what `linked_tickets` (O, and polls) say is what is shown."""
+        if entry.action.kind not in TICKET_KINDS:
             return
-        action = Action(
-            id=uuid.uuid4().hex,
-            kind=ActionKind.LINK_TICKET,
-            issues=[i.key for i in issues],
-            text=url,
-        )
-        for issue in issues:
-            self.linked_tickets[issue.key] = url
-        await self.submit(action, issues)
+        for issue in shown:
+            if issue.linked_ticket:
+                self.linked_tickets[issue.key] = issue.linked_ticket
+            else:
+                self.linked_tickets.pop(issue.key, None)
 
     # --- undo / retry ---------------------------------------------------------------------
     async def undo(self) -> Action | None:
@@ -206,10 +201,14 @@ class TriageEngine(PeopleMixin):
             entry = self._entries.get(action_id) or await self.outbox.get(action_id)
             if entry is None or action_id in self.failed or entry.state == FAILED:
                 continue  # rolled back already: nothing to revert on the server
-            current = [optimistic(i, entry.action) for i in entry.previous]
+            current = [optimistic(i, entry.action, entry.ticket) for i in entry.previous]
             specs = restore_specs(entry.ignored_with, time.time())
             inverses = inverse_actions(
-                entry.action, entry.previous, actor=self.actor, ignore_specs=specs
+                entry.action,
+                entry.previous,
+                actor=self.actor,
+                ignore_specs=specs,
+                ticket=entry.ticket,
             )
             by_key = {i.key: i for i in current}
             for inverse in inverses:
@@ -285,11 +284,13 @@ class TriageEngine(PeopleMixin):
             entry.state, entry.last_error = FAILED, reason
             self.failed[action.id] = entry
             self._entries.pop(action.id, None)
-            self._rollback(entry)
+            await self._rollback(entry)
             done = len(entry.sent)
             part = f" ({done} of {len(entry.previous)} done)" if done else ""
+            short = _short(entry.previous)
             self.toast(
-                f"{verb(action)} failed on {_short(entry.previous)}{part}: {reason}. "
+                failure_message(entry, short, part, reason)
+                or f"{verb(action)} failed on {short}{part}: {reason}. "
                 "Rolled back; retry with 'Retry failed action'.",
                 "error",
             )
@@ -302,7 +303,7 @@ class TriageEngine(PeopleMixin):
         for issue in entry.previous:
             if self.pending.get(issue.key) == action.id:
                 del self.pending[issue.key]
-                shown = optimistic(issue, action)
+                shown = optimistic(issue, action, entry.ticket)
                 stored = entry.stored.get(issue.id) if issue.source is Source.SENTRY else None
                 settled.append(read_back(shown, stored) if stored is not None else shown)
         if settled:
@@ -324,19 +325,23 @@ class TriageEngine(PeopleMixin):
             more = f" (and {len(differ) - 1} more)" if len(differ) > 1 else ""
             self.toast(f"{first.short_id}{more}: Sentry stored it {why}", "warning")
 
-    def _rollback(self, entry: OutboxEntry) -> None:
+    async def _rollback(self, entry: OutboxEntry) -> None:
         back = []
         for issue in entry.previous:
             if self.pending.get(issue.key) != entry.action.id:
                 continue
             del self.pending[issue.key]
             if issue.id in entry.sent:
-                back.append(optimistic(issue, entry.action))
+                back.append(optimistic(issue, entry.action, entry.ticket))
             else:
                 back.append(issue)
-        if entry.action.kind is ActionKind.LINK_TICKET:
-            for issue in entry.previous:
-                self.linked_tickets.pop(issue.key, None)
+        if entry.action.kind in TICKET_KINDS:
+            unsent = [i for i in entry.previous if i.id not in entry.sent]
+            try:
+                await restore_links(self.outbox, entry, unsent)
+            except Exception as exc:  # the store is gone too: the screen still rolls back
+                log.warning("restoring the links of %s failed: %r", entry.action.id, exc)
+            self._track_links(entry, back)
         if back:
             self.apply(back)
 
@@ -345,9 +350,16 @@ class TriageEngine(PeopleMixin):
         todo = [i for i in entry.previous if i.id not in entry.sent]
         sentry_ids = [i.id for i in todo if i.source is Source.SENTRY]
         relay_ids = [i.id for i in todo if i.source is Source.RELAY]
-        if action.kind is ActionKind.LINK_TICKET:
-            for issue in todo:
-                await self.outbox.add_ticket(issue, action.text or "")
+        if action.kind in TICKET_KINDS:
+            await send_ticket(
+                github=self.github,
+                sentry=self.sentry,
+                outbox=self.outbox,
+                entry=entry,
+                todo=todo,
+                on_created=self._show,  # the new ticket shows at once (still pending)
+            )
+            return
         if sentry_ids:
             if self.sentry is None:
                 raise RuntimeError("not connected to Sentry; set a token with `sxtriage login`")

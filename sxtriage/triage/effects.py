@@ -11,7 +11,16 @@ from collections import defaultdict
 from collections.abc import Mapping
 from typing import Any
 
-from sxtriage.models import PRIORITIES, Action, ActionKind, IgnoreSpec, Issue, Source, Status
+from sxtriage.models import (
+    PRIORITIES,
+    Action,
+    ActionKind,
+    IgnoreSpec,
+    Issue,
+    Source,
+    Status,
+    TicketRef,
+)
 from sxtriage.sentry.update import UNRESOLVED_SUBSTATUSES, archive_details
 from sxtriage.triage.ignore_memory import spec_from_issue
 
@@ -22,8 +31,19 @@ STATUS_KINDS = {
     ActionKind.UNRESOLVE,
     ActionKind.ARCHIVE,
 }
-NOT_IDEMPOTENT = {ActionKind.NOTE, ActionKind.LINK_TICKET}
-"""Sending these twice would post two notes: an interrupted send is shown as failed."""
+TICKET_KINDS = {
+    ActionKind.LINK_TICKET,
+    ActionKind.CREATE_TICKET,
+    ActionKind.UNLINK_TICKET,
+    ActionKind.CLOSE_TICKET,
+}
+"""Kinds that change an issue's GitHub ticket (stored locally, noted in Sentry)."""
+NOT_IDEMPOTENT = {ActionKind.NOTE, *TICKET_KINDS}
+"""These post a note per Sentry issue, and sending a note twice posts two (Sentry refuses
+only the same note by the same user within the hour): a send interrupted while a note
+was on its way is shown as failed, to be checked and retried by hand."""
+NOT_UNDOABLE = {ActionKind.NOTE}
+"""Notes stay (Sentry keeps them; there is nothing to put back)."""
 SENTRY_ONLY = {ActionKind.SET_PRIORITY, ActionKind.REVIEW, ActionKind.BOOKMARK}
 """Kinds that only exist in Sentry: a relay (local) issue has no priority, inbox, bookmark."""
 PER_PROJECT = {ActionKind.RESOLVE_NEXT_RELEASE, ActionKind.RESOLVE_IN_RELEASE}
@@ -56,6 +76,9 @@ VERBS = {
     ActionKind.REVIEW: "Mark reviewed",
     ActionKind.NOTE: "Note",
     ActionKind.LINK_TICKET: "Link ticket",
+    ActionKind.CREATE_TICKET: "Create GitHub issue",
+    ActionKind.UNLINK_TICKET: "Unlink ticket",
+    ActionKind.CLOSE_TICKET: "Close ticket",
 }
 
 
@@ -76,8 +99,9 @@ def _spec(action: Action) -> IgnoreSpec:
     return action.ignore or IgnoreSpec()
 
 
-def optimistic(issue: Issue, action: Action) -> Issue:
-    """The issue as it will look once the action succeeds."""
+def optimistic(issue: Issue, action: Action, ticket: TicketRef | None = None) -> Issue:
+    """The issue as it will look once the action succeeds (`ticket`: the GitHub issue a
+    CREATE_TICKET made, once known)."""
     new = issue.model_copy(deep=True)
     kind = action.kind
     if kind in STATUS_KINDS and issue.source is Source.SENTRY:
@@ -112,7 +136,23 @@ def optimistic(issue: Issue, action: Action) -> Issue:
         new.inbox_reason = "manual" if action.for_review else None
     elif kind is ActionKind.LINK_TICKET:
         new.linked_ticket = action.text
+    elif kind is ActionKind.CREATE_TICKET and ticket is not None:
+        new.linked_ticket = ticket.url
+    elif kind in (ActionKind.UNLINK_TICKET, ActionKind.CLOSE_TICKET):
+        new.linked_ticket = None
     return new
+
+
+def note_text(action: Action, url: str | None) -> str:
+    """The note a Sentry issue gets for the action (`url`: the ticket it is about)."""
+    kind = action.kind
+    if kind in (ActionKind.LINK_TICKET, ActionKind.CREATE_TICKET):
+        return f"GitHub issue: {url}"
+    if kind is ActionKind.UNLINK_TICKET:
+        return f"No longer linked to GitHub issue: {url}"
+    if kind is ActionKind.CLOSE_TICKET:
+        return f"Closed and unlinked GitHub issue: {url}"
+    return action.text or ""
 
 
 def read_back(shown: Issue, stored: Issue) -> Issue:
@@ -230,23 +270,45 @@ def _status_action(issue: Issue, spec: IgnoreSpec | None) -> tuple[ActionKind, d
     return ActionKind.UNRESOLVE, {"substatus": substatus}
 
 
+def _ticket_inverse(
+    action: Action, issue: Issue, ticket: TicketRef | None
+) -> tuple[ActionKind, dict[str, Any]]:
+    """Undo of a link: the issue's earlier link back, or no link.  Undo of a created
+    ticket: close it (it was ours) and unlink; an earlier link comes back after."""
+    if action.kind is ActionKind.CREATE_TICKET:
+        return ActionKind.CLOSE_TICKET, {
+            "ticket_ref": ticket,
+            "text": ticket.url if ticket else None,
+        }
+    if issue.linked_ticket and issue.linked_ticket != action.text:
+        return ActionKind.LINK_TICKET, {"text": issue.linked_ticket}
+    return ActionKind.UNLINK_TICKET, {"text": action.text}
+
+
 def inverse_actions(
     action: Action,
     previous: list[Issue],
     *,
     actor: str,
     ignore_specs: Mapping[str, IgnoreSpec] | None = None,
+    ticket: TicketRef | None = None,
 ) -> list[Action]:
     """Actions that put `previous` back; one per distinct previous state.  [] if none.
 
     `ignore_specs` (issue id → condition) restores how a previously archived issue was
     archived; an archived issue missing from it is archived again as its substatus and
-    statusDetails say (`spec_from_issue`).
+    statusDetails say (`spec_from_issue`).  `ticket`: the GitHub issue a CREATE_TICKET
+    made (None while it is unknown: the close then looks it up when it is sent).
     """
     groups: dict[Any, list[Issue]] = defaultdict(list)
     fields_of: dict[Any, tuple[ActionKind, dict[str, Any]]] = {}
+    relink = []
     for issue in previous:
-        if action.kind in STATUS_KINDS:
+        if action.kind is ActionKind.CREATE_TICKET and issue.linked_ticket:
+            relink.append(issue)  # linked elsewhere before: that link comes back
+        if action.kind in (ActionKind.LINK_TICKET, ActionKind.CREATE_TICKET):
+            kind, fields = _ticket_inverse(action, issue, ticket)
+        elif action.kind in STATUS_KINDS:
             spec = None
             if issue.status is Status.IGNORED:
                 spec = (ignore_specs or {}).get(issue.id) or spec_from_issue(issue)
@@ -264,6 +326,11 @@ def inverse_actions(
             kind, fields = ActionKind.REVIEW, {"for_review": issue.for_review}
         else:
             return []
+        key = (kind, json.dumps(fields, sort_keys=True, default=_dump))
+        fields_of[key] = (kind, fields)
+        groups[key].append(issue)
+    for issue in relink:
+        kind, fields = ActionKind.LINK_TICKET, {"text": issue.linked_ticket}
         key = (kind, json.dumps(fields, sort_keys=True, default=_dump))
         fields_of[key] = (kind, fields)
         groups[key].append(issue)

@@ -1,4 +1,5 @@
-"""GitHub REST client (httpx.AsyncClient): create an issue, find one by Sentry short id.
+"""GitHub REST client (httpx.AsyncClient): create an issue, find one by Sentry short id
+(or by the marker an outbox action wrote into its body), close one.
 
 Errors are typed and their message names the problem and the fix; the token is never
 part of a message.
@@ -84,6 +85,10 @@ class GitHubClient:
             base_url=self.base_url, headers=headers, timeout=timeout, transport=transport
         )
 
+    @property
+    def has_token(self) -> bool:
+        return self._has_token
+
     async def aclose(self) -> None:
         await self._http.aclose()
 
@@ -125,6 +130,17 @@ class GitHubClient:
         )
         return _issue(repo, data)
 
+    async def close_issue(self, repo: str, number: int, reason: str = "not_planned") -> GitHubIssue:
+        """Close an issue (`state_reason` completed / not_planned); closing a closed one is
+        a no-op on GitHub, so this may be sent again."""
+        data = await self._request(
+            "PATCH",
+            f"/repos/{repo}/issues/{number}",
+            repo=repo,
+            json={"state": "closed", "state_reason": reason},
+        )
+        return _issue(repo, data)
+
     async def get_issue(self, repo: str, number: int) -> GitHubIssue:
         return _issue(repo, await self._request("GET", f"/repos/{repo}/issues/{number}", repo=repo))
 
@@ -133,7 +149,8 @@ class GitHubClient:
         return [d["name"] for d in data if isinstance(d, dict) and isinstance(d.get("name"), str)]
 
     async def find_open_issue(self, repo: str, short_id: str) -> GitHubIssue | None:
-        """An open issue in `repo` that mentions the Sentry short id, if any."""
+        """An open issue in `repo` that mentions the Sentry short id (or any other whole
+        word, such as an outbox action's marker), if any."""
         safe = short_id.replace('"', "")
         q = f'repo:{repo} is:issue is:open "{safe}"'
         data = await self._request("GET", "/search/issues", repo=None, params={"q": q})

@@ -3,7 +3,9 @@
 An action is written here before the screen changes.  Its row moves through
 pending → sending → done | failed; `undo` holds the issues as they were before the
 action (for rollback and undo) and which issue ids have already reached the server
-(so a half-sent bulk update resumes where it stopped instead of starting over).
+(so a half-sent bulk update resumes where it stopped instead of starting over); for a
+ticket action also the GitHub issue it created, and the issue whose note was on its way
+when the row was last written (`inflight`: that note may or may not have reached Sentry).
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from sxtriage.models import Action, Issue
+from sxtriage.models import Action, Issue, TicketRef
 from sxtriage.store import Store
 
 PENDING = "pending"
@@ -22,6 +24,8 @@ SENDING = "sending"
 DONE = "done"
 FAILED = "failed"
 UNFINISHED = (PENDING, SENDING)
+UNKNOWN = "?"
+"""`inflight` of a row written before notes were tracked: any note may have been sent."""
 
 
 @dataclass
@@ -37,26 +41,43 @@ class OutboxEntry:
     """Issue id → the archive condition it had before the action (for undo)."""
     stored: dict[str, Issue] = field(default_factory=dict)
     """Issue id → the issue as the server answered the update (read back; not persisted)."""
+    ticket: TicketRef | None = None
+    """CREATE_TICKET: the GitHub issue it created (once GitHub answered, or was found)."""
+    inflight: str | None = None
+    """The issue id whose note was being posted (None: no note on its way)."""
+
+    @property
+    def note_in_doubt(self) -> bool:
+        """A note was on its way when the row was last written: it may have been posted."""
+        return self.inflight is not None and self.inflight not in self.sent
 
 
 def _undo_json(
-    previous: list[Issue], sent: set[str], ignored_with: dict[str, dict[str, Any]] | None = None
+    previous: list[Issue],
+    sent: set[str],
+    ignored_with: dict[str, dict[str, Any]] | None = None,
+    ticket: TicketRef | None = None,
+    inflight: str | None = None,
 ) -> str:
     data: dict[str, Any] = {
         "previous": [i.model_dump(mode="json") for i in previous],
         "sent": sorted(sent),
+        "inflight": inflight,
     }
     if ignored_with:
         data["ignored_with"] = ignored_with
+    if ticket is not None:
+        data["ticket"] = ticket.model_dump(mode="json")
     return json.dumps(data)
 
 
 def _entry_undo(entry: OutboxEntry) -> str:
-    return _undo_json(entry.previous, entry.sent, entry.ignored_with)
+    return _undo_json(entry.previous, entry.sent, entry.ignored_with, entry.ticket, entry.inflight)
 
 
 def _entry(row: sqlite3.Row) -> OutboxEntry:
     undo = json.loads(row["undo"] or "{}")
+    ticket = undo.get("ticket")
     return OutboxEntry(
         action=Action.model_validate_json(row["action"]),
         state=row["state"],
@@ -65,6 +86,8 @@ def _entry(row: sqlite3.Row) -> OutboxEntry:
         previous=[Issue.model_validate(d) for d in undo.get("previous", [])],
         sent=set(undo.get("sent", [])),
         ignored_with=dict(undo.get("ignored_with") or {}),
+        ticket=TicketRef.model_validate(ticket) if ticket else None,
+        inflight=undo.get("inflight", UNKNOWN),
     )
 
 
@@ -116,6 +139,8 @@ class Outbox:
         """Mark done and write the audit row in the same transaction."""
         action = entry.action
         detail = audit_detail(action, targets)
+        if entry.ticket is not None:
+            detail["ticket"] = entry.ticket.url
         await self.store.write_many(
             [
                 (
@@ -164,6 +189,13 @@ class Outbox:
             "INSERT INTO tickets(source, issue_id, url, created) VALUES(?, ?, ?, ?) "
             "ON CONFLICT(source, issue_id) DO UPDATE SET url=excluded.url",
             (issue.source.value, issue.id, url, time.time()),
+        )
+
+    async def remove_ticket(self, issue: Issue, url: str) -> None:
+        """Forget the issue's link to `url` (a link to another ticket stays)."""
+        await self.store.write(
+            "DELETE FROM tickets WHERE source=? AND issue_id=? AND url=?",
+            (issue.source.value, issue.id, url),
         )
 
 

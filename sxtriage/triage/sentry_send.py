@@ -1,4 +1,5 @@
-"""How one outbox action reaches Sentry: notes one by one; updates as one PUT per issue
+"""How one outbox action reaches Sentry: notes one by one (`post_notes`, also for the
+ticket actions of ticket_send.py); updates as one PUT per issue
 (its answer is the issue as stored) or bulk PUTs in chunks, split per project where Sentry
 refuses several projects; progress saved per request so a half-sent bulk resumes.
 
@@ -91,18 +92,39 @@ async def _put(sentry: Any, ids: list[str], update: IssueUpdate, chunk: int) -> 
     return out
 
 
+def _already_posted(exc: Exception) -> bool:
+    """Sentry's answer to the same note by the same user within the hour
+    (src/sentry/issues/endpoints/group_notes.py: 400 "You have already posted that
+    comment."): the note is there."""
+    detail = getattr(exc, "detail", None)
+    text = detail if isinstance(detail, str) else str(exc)
+    return getattr(exc, "status", None) == 400 and "already posted that comment" in text
+
+
+async def post_notes(
+    sentry: Any, outbox: Outbox, entry: OutboxEntry, ids: list[str], text: str
+) -> None:
+    """One note per issue.  Which issue's note is on its way is written down before it
+    is sent (`inflight`), so a restart knows whether a note may already be in Sentry."""
+    for issue_id in ids:
+        entry.inflight = issue_id
+        await outbox.progress(entry)
+        try:
+            await sentry.add_note(issue_id, text)
+        except Exception as exc:
+            if not _already_posted(exc):
+                raise
+        entry.sent.add(issue_id)
+        entry.inflight = None
+        await outbox.progress(entry)
+
+
 async def send_sentry(
     sentry: Any, outbox: Outbox, entry: OutboxEntry, ids: list[str], *, resumed: bool, chunk: int
 ) -> None:
     action = entry.action
-    if action.kind in (ActionKind.NOTE, ActionKind.LINK_TICKET):
-        for issue_id in ids:
-            text = action.text or ""
-            if action.kind is ActionKind.LINK_TICKET:
-                text = f"GitHub issue: {text}"
-            await sentry.add_note(issue_id, text)
-            entry.sent.add(issue_id)
-            await outbox.progress(entry)
+    if action.kind is ActionKind.NOTE:
+        await post_notes(sentry, outbox, entry, ids, action.text or "")
         return
     update = IssueUpdate(**sentry_update_fields(action))
     if resumed and len(ids) == 1:

@@ -79,6 +79,17 @@ class TicketDraft:
     labels: list[str] = field(default_factory=lambda: ["bug", "sentry"])
 
 
+def ticket_marker(action_id: str) -> str:
+    """The word that ties a GitHub issue to the outbox action that created it: searched
+    for before creating again, so a send cut off by a crash makes no second ticket."""
+    return f"sxtriage-{action_id}"
+
+
+def with_marker(body: str, action_id: str) -> str:
+    """The body as sent to GitHub: the preview's text, then the action's marker."""
+    return f"{body.rstrip()}\n\n<sub>sxtriage ref {ticket_marker(action_id)}</sub>"
+
+
 def ticket_title(issue: Issue) -> str:
     title = " ".join(scrub(issue.title).split())
     return f"[{issue.service.upper()}] {issue.short_id}: {title}"[:MAX_TITLE]
