@@ -75,9 +75,10 @@ class AdmissionConfig:
     burst_budget: float = 0.5
     """Longest predicted wait accepted while a burst is short (seconds)."""
     standing_budget: float = 0.1
-    """Longest predicted wait accepted once the backlog has stood above it a while."""
+    """Longest predicted wait accepted while the queue is standing (sustained overload)."""
     standing_after: float = 1.0
-    """How long the predicted wait must stay above `standing_budget` to count as standing."""
+    """How long requests must wait longer than `standing_budget` (the oldest one's age)
+    for the queue to count as standing, and less than half of it to count as gone."""
     max_events: int = 10_000
     max_bytes: int = 64 * 1024 * 1024
     max_events_per_s: float | None = None

@@ -5,6 +5,9 @@ Routes: `POST /api/<project_id>/envelope/`, `POST /api/<project_id>/store/`,
 read by `RelayClient` (issues, events, traces; `PUT` changes a local issue's status or
 assignee).  Embeddable (`RelayServer`: by default on its own event-loop thread, so a
 busy UI in the same process never delays ingest) or standalone (`sxtriage relay`).
+The ingest handlers live in `ingest_http.py`; past its capacity the relay answers 429
+(`admission.py`: bounded backlog, SXTRIAGE_RELAY_* overrides), and `/health` reports the
+backlog and the 429s.
 """
 
 from __future__ import annotations
