@@ -357,7 +357,7 @@ class TriageEngine(PeopleMixin, TicketsMixin):
                 outbox=self.outbox,
                 entry=entry,
                 todo=todo,
-                on_created=self._show,  # the new ticket shows at once (still pending)
+                on_created=self._ticket_created,
             )
             return
         if sentry_ids:

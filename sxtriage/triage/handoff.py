@@ -41,6 +41,9 @@ _VERBS = {
     "mark_seen": "marked seen",
     "note": "added a note to",
     "link_ticket": "linked a ticket to",
+    "create_ticket": "created a GitHub issue for",
+    "unlink_ticket": "unlinked the ticket of",
+    "close_ticket": "closed and unlinked the ticket of",
 }
 LEVELS = [lv.value for lv in sorted(Level, key=lambda lv: -lv.rank)]
 

@@ -16,6 +16,7 @@ from typing import Any
 
 from sxtriage.models import Action, ActionKind, Issue, IssueKey, TicketSpec
 from sxtriage.triage.github import GitHubIssue
+from sxtriage.triage.outbox import OutboxEntry
 
 MAX_DEDUPE_SEARCHES = 20
 """Short ids searched for an open ticket (GitHub's search API allows 30 a minute)."""
@@ -39,6 +40,8 @@ class TicketsMixin:
     github: Any | None
     linked_tickets: dict[IssueKey, str]
     submit: Callable[[Action, list[Issue]], Awaitable[None]]
+    toast: Callable[[str, str], Any]
+    _show: Callable[[OutboxEntry], None]
 
     # --- asking GitHub (reads, for the preview) ----------------------------------------
     def github_problem(self) -> str | None:
@@ -110,3 +113,12 @@ class TicketsMixin:
         )
         await self.submit(action, issues)
         return action
+
+    def _ticket_created(self, entry: OutboxEntry) -> None:
+        """GitHub answered a CREATE_TICKET: the ticket shows at once (still pending)."""
+        self._show(entry)
+        if entry.ticket is not None:
+            what = entry.previous[0].short_id if len(entry.previous) == 1 else "the incident"
+            self.toast(
+                f"Created {entry.ticket.url} for {what} (O opens it, z undoes)", "information"
+            )
