@@ -266,7 +266,38 @@ def scene_app(scene: Scene, data_dir: Path) -> Any:
     app = build_app(data_dir, make_issues(scene.count), start_backend=False)
     if scene.theme is not None:
         app.backend.store.set_kv_sync("ui.theme", f'"{scene.theme}"')
+    app.notify = _lasting(app.notify)
     return app
+
+
+def _lasting(notify: Callable[..., None]) -> Callable[..., None]:
+    """A toast stays until the shot: its lifetime runs on the wall clock, so on a busy
+    machine it could expire before the shot is taken."""
+
+    def lasting(message: str, *args: Any, **kw: Any) -> None:
+        kw["timeout"] = 3600
+        notify(message, *args, **kw)
+
+    return lasting
+
+
+def scene_pilot(scene: Scene) -> Callable[[Pilot[Any]], Awaitable[None]]:
+    """What runs before every shot (snapshot test and `make screenshots` alike): settle,
+    the scene's own steps, then one tick of the feed's once-a-second timer and settle
+    again.  The tick is idempotent on the fixed clock, so the shot is the same whether
+    the real timer fired zero, one or more times while the scene ran."""
+
+    async def run(pilot: Pilot[Any]) -> None:
+        await _settle(pilot)
+        if scene.run_before is not None:
+            await scene.run_before(pilot)
+        await _settle(pilot)
+        feed = pilot.app.feed_screen()
+        if feed is not None:
+            feed._tick()
+        await _settle(pilot)
+
+    return run
 
 
 async def _shoot(scene: Scene, out: Path) -> Path:
@@ -274,9 +305,7 @@ async def _shoot(scene: Scene, out: Path) -> Path:
         app = scene_app(scene, Path(tmp))
         try:
             async with app.run_test(size=scene.size) as pilot:
-                await _settle(pilot)
-                if scene.run_before is not None:
-                    await scene.run_before(pilot)
+                await scene_pilot(scene)(pilot)
                 path = out / f"{scene.name}.svg"
                 path.write_text(app.export_screenshot(title=f"sxtriage — {scene.name}"))
                 return path

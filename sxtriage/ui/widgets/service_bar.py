@@ -32,11 +32,19 @@ class ServiceCard(Static):
         super().__init__(id=f"svc-{service}")
         self.number = number
         self.service = service
+        self._shown: tuple[ServiceStats, list[int], str, Any | None] | None = None
+
+    def on_resize(self) -> None:
+        """The sparkline and the cuts follow the card's width: redraw at the new size
+        (the first `show` runs at mount, before the layout gives the card its width)."""
+        if self._shown is not None:
+            self.show(*self._shown)
 
     def show(
         self, stats: ServiceStats, rate: list[int], health: str, release: Any | None = None
     ) -> None:
         """`release`: the service's latest ReleaseInfo (version, new_issues, baseline)."""
+        self._shown = (stats, rate, health, release)
         width = max(4, self.size.width - 2 if self.size.width else 16)
         top = Text()
         top.append(f"{self.number} ", style="dim")
