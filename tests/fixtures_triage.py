@@ -111,11 +111,11 @@ async def sentry_env(
     triage_store: Store, recording_feed: RecordingFeed
 ) -> AsyncIterator[SentryEnv]:
     """The real Sentry simulator (600 issues), a real client and a started TriageEngine."""
-    server = pytest.importorskip("sxtriage.sim.server")
     from sxtriage.config import default_services
     from sxtriage.sentry.client import SentryClient
+    from sxtriage.sim.server import SimServer
 
-    sim = server.SimServer(n_issues=600)
+    sim = SimServer(n_issues=600)
     url = await sim.start()
     client = SentryClient(
         url,

@@ -11,6 +11,7 @@ import sqlite3
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
@@ -60,14 +61,22 @@ def _alive(pid: int) -> bool:
     return stat.rsplit(")", 1)[1].split()[0] != "Z"
 
 
-async def _up(url: str) -> None:
+async def _up(url: str, proc: subprocess.Popen[bytes]) -> None:
+    deadline = time.monotonic() + 60
     async with httpx.AsyncClient() as c:
-        for _ in range(150):
+        while time.monotonic() < deadline and proc.poll() is None:
             with contextlib.suppress(httpx.HTTPError):
                 if (await c.get(url + "/health")).status_code == 200:
                     return
             await asyncio.sleep(0.1)
-    raise AssertionError("relay did not start")
+    raise AssertionError(f"relay did not start (exit code {proc.poll()})")
+
+
+async def _until(check: Callable[[], bool], what: str, within: float) -> None:
+    deadline = time.monotonic() + within
+    while not check():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        await asyncio.sleep(0.02)
 
 
 async def test_kill_9_under_load_then_replay(tmp_path: Path) -> None:
@@ -77,7 +86,7 @@ async def test_kill_9_under_load_then_replay(tmp_path: Path) -> None:
     proc = _start(port, data)
     acked: list[str] = []
     try:
-        await _up(url)
+        await _up(url, proc)
         stop = asyncio.Event()
 
         async def worker() -> None:
@@ -92,9 +101,12 @@ async def test_kill_9_under_load_then_replay(tmp_path: Path) -> None:
                         continue
                     if r.status_code == 200:
                         acked.append(eid)
+                    else:  # 429 while the relay is over its capacity: back off a little
+                        await asyncio.sleep(0.05)
 
         workers = [asyncio.create_task(worker()) for _ in range(8)]
-        await asyncio.sleep(1.5)
+        # the kill comes once the load is really going, however slow the machine is
+        await _until(lambda: len(acked) > 40, "the load to get going (40 events 2xx)", 60)
         children = _children(proc.pid)
         assert children, "the relay runs its scrubbing in worker processes"
         proc.kill()  # SIGKILL while requests are in flight
@@ -119,7 +131,7 @@ async def test_kill_9_under_load_then_replay(tmp_path: Path) -> None:
 
     proc = _start(port, data)
     try:
-        await _up(url)
+        await _up(url, proc)
         seen: set[str] = set()
         async with (
             httpx.AsyncClient(timeout=httpx.Timeout(10, read=10)) as c,
