@@ -1,14 +1,17 @@
 """GitHub ticket preview: editable repo/title/body/labels; "link existing" for a duplicate.
 
-`start_ticket_flow(app, issue)` drives it: latest event → draft → duplicate search →
-this modal → create (or link) → `engine.link_ticket` (stored, shown, noted in Sentry).
+The modal only returns what the user chose (`TicketResult`); the triage engine does the
+I/O.  `start_ticket_flow(app, issue)` drives it: latest event → draft → the engine's
+duplicate search → this modal → `hand_over` → `engine.create_ticket` (an outbox action:
+created on GitHub, stored, shown, noted in Sentry, undone with z) or `engine.link_tickets`.
 `start_incident_flow(app, issues)` does the same for several marked issues (one incident):
-one ticket listing all of them, linked to every one (`engine.link_tickets`).
+one ticket listing all of them, linked to every one.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -20,8 +23,8 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, TextArea
 
-from sxtriage.models import Event, Issue, IssueKey
-from sxtriage.triage.github import GitHubClient, GitHubError, GitHubIssue
+from sxtriage.models import Event, Issue, IssueKey, TicketSpec
+from sxtriage.triage.github import GitHubError, GitHubIssue
 from sxtriage.triage.ticket import (
     TicketDraft,
     draft_for,
@@ -30,6 +33,9 @@ from sxtriage.triage.ticket import (
     incident_services,
     trace_order,
 )
+from sxtriage.triage.tickets import NO_TOKEN
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -126,85 +132,84 @@ class TicketModal(ModalScreen[TicketResult | None]):
         self.dismiss(None)
 
 
-def github_for(backend: Any) -> GitHubClient | None:
-    engine = getattr(backend, "triage", None)
-    if engine is not None and engine.github is not None:
-        return engine.github
-    settings = backend.settings
-    token = settings.github_token.get_secret_value() if settings.github_token else None
-    if not token:
+def _engine_or_say(session: Any, notify: Callable[..., None]) -> Any | None:
+    """The triage engine, when it can make tickets; else says why and returns None."""
+    engine = session.triage
+    problem = engine.github_problem() if engine is not None else NO_TOKEN
+    if problem is not None:
+        notify(problem, severity="error", markup=False)
         return None
-    client = GitHubClient(settings.github_api_url, token)
-    if engine is not None:
-        engine.github = client
-    return client
+    return engine
 
 
-def _github_or_say(backend: Any, notify: Callable[..., None]) -> GitHubClient | None:
-    github = github_for(backend)
-    if github is None:
-        notify(
-            "No GitHub token: set GITHUB_TOKEN or run `sxtriage login --github-token TOKEN`.",
-            severity="error",
-            markup=False,
-        )
-    return github
+def _repo_of(session: Any, service: str) -> str | None:
+    svc = session.settings.services.get(service)
+    return svc.github_repo if svc else None
+
+
+async def _latest(session: Any, issue: Issue) -> Event | None:
+    try:
+        source = session.detail_for(issue)
+        return await source.latest_event(issue) if source is not None else None
+    except Exception as exc:  # the ticket is still useful without the stack trace
+        log.info("no latest event of %s for its ticket: %r", issue.short_id, exc)
+        return None
+
+
+async def hand_over(
+    session: Any, issues: list[Issue], result: TicketResult | None, notify: Callable[..., None]
+) -> None:
+    """The preview's answer to the engine: link the open ticket, or create a new one."""
+    if result is None:
+        return
+    engine = session.triage
+    current = [session.feed.get(i.key) or i for i in issues]
+    what = current[0].short_id if len(current) == 1 else f"{len(current)} issues"
+    if result.mode == "link" and result.existing is not None:
+        url = result.existing.url
+        linked = await engine.link_tickets(current, url)
+        if not linked:
+            who = f"{what} is" if len(current) == 1 else f"All {what} are"
+            notify(f"{who} already linked to {url}", markup=False)
+        elif len(current) == 1:
+            notify(f"{what} linked to {url} (press O to open)", markup=False)
+        else:
+            notify(
+                f"Linked {len(linked)} issue(s) to {url} (press O on any of them to open it)",
+                markup=False,
+            )
+        return
+    d = result.draft
+    spec = TicketSpec(repo=d.repo or "", title=d.title, body=d.body, labels=list(d.labels))
+    try:
+        await engine.create_ticket(current, spec)
+    except ValueError as exc:
+        notify(f"GitHub issue not created: {exc}", severity="error", markup=False)
 
 
 async def start_ticket_flow(app: Any, issue: Issue, notify: Callable[..., None]) -> None:
-    backend = app.backend
-    github = _github_or_say(backend, notify)
-    if github is None:
+    session = app.session
+    engine = _engine_or_say(session, notify)
+    if engine is None:
         return
-    repo = _repo_of(backend, issue.service)
-    event = None
-    try:
-        event = await backend.detail_for(issue).latest_event(issue)
-    except Exception:
-        event = None  # the ticket is still useful without the stack trace
+    repo = _repo_of(session, issue.service)
+    event = await _latest(session, issue)
     draft = await asyncio.to_thread(draft_for, issue, event, repo)  # scrubbing is CPU work
     duplicate = None
     if repo:
         try:
-            duplicate = await github.find_open_issue(repo, issue.short_id)
+            duplicate = await engine.find_ticket(repo, issue.short_id)
         except GitHubError as exc:
             notify(f"GitHub: {exc}", severity="error", markup=False)
             return
 
     async def chosen(result: TicketResult | None) -> None:
-        if result is None:
-            return
-        url = await _ticket_url(github, result, notify)
-        if url is None:
-            return
-        current = backend.feed.get(issue.key)
-        known = {issue.linked_ticket, backend.triage.linked_tickets.get(issue.key)}
-        if url in known or (current is not None and current.linked_ticket == url):
-            notify(f"{issue.short_id} is already linked to {url}", markup=False)
-            return  # linking again would post the same note to Sentry twice
-        await backend.triage.link_ticket(issue, url)
-        notify(f"{issue.short_id} linked to {url} (press O to open)", markup=False)
+        await hand_over(session, [issue], result, notify)
 
     app.push_screen(TicketModal(draft, duplicate), chosen)
 
 
 # --- several marked issues: one incident ---------------------------------------------------
-
-MAX_DEDUPE_SEARCHES = 20
-"""Short ids searched for an open ticket (GitHub's search API allows 30 a minute)."""
-
-
-def _repo_of(backend: Any, service: str) -> str | None:
-    svc = backend.settings.services.get(service)
-    return svc.github_repo if svc else None
-
-
-async def _latest(backend: Any, issue: Issue) -> Event | None:
-    try:
-        source = backend.detail_for(issue)
-        return await source.latest_event(issue) if source is not None else None
-    except Exception:
-        return None  # the ticket is still useful without the stack trace
 
 
 def _trace_id(event: Event) -> str | None:
@@ -216,7 +221,7 @@ def _trace_id(event: Event) -> str | None:
 
 
 async def _incident_order(
-    backend: Any, issues: list[Issue], events: dict[IssueKey, Event | None]
+    session: Any, issues: list[Issue], events: dict[IssueKey, Event | None]
 ) -> list[str] | None:
     """The services in trace order, from the first fetched trace that covers them all."""
     services = {i.service for i in issues}
@@ -228,9 +233,10 @@ async def _incident_order(
             continue
         tried.add(trace_id)
         try:
-            source = backend.detail_for(issue)
+            source = session.detail_for(issue)
             trace = await source.trace(trace_id) if source is not None else None
-        except Exception:
+        except Exception as exc:  # another trace may still say the order
+            log.info("trace %s for an incident ticket: %r", trace_id, exc)
             continue
         order = trace_order(trace, services)
         if order is not None:
@@ -238,49 +244,15 @@ async def _incident_order(
     return None
 
 
-async def _find_existing(
-    github: GitHubClient, backend: Any, issues: list[Issue], repo: str | None
-) -> tuple[GitHubIssue, str] | None:
-    """An open ticket that mentions any of the issues' short ids (in the incident's repo
-    and in each issue's own repo), the lead's first; with the short id that found it."""
+def _search_pairs(session: Any, issues: list[Issue], repo: str | None) -> list[tuple[str, str]]:
+    """(repo, short id) to search for an open ticket: in the incident's repo and in each
+    issue's own repo, the lead's first."""
     pairs: list[tuple[str, str]] = []
     for issue in issues:
-        for where in (repo, _repo_of(backend, issue.service)):
-            if where and (where, issue.short_id) not in pairs:
+        for where in (repo, _repo_of(session, issue.service)):
+            if where:
                 pairs.append((where, issue.short_id))
-    pairs = pairs[:MAX_DEDUPE_SEARCHES]
-    limit = asyncio.Semaphore(4)
-
-    async def search(where: str, short_id: str) -> GitHubIssue | None:
-        async with limit:
-            return await github.find_open_issue(where, short_id)
-
-    found = await asyncio.gather(*(search(w, s) for w, s in pairs))
-    for (_, short_id), hit in zip(pairs, found, strict=True):
-        if hit is not None:
-            return hit, short_id
-    return None
-
-
-async def link_all(
-    backend: Any, issues: list[Issue], url: str, notify: Callable[..., None]
-) -> list[Issue]:
-    """Link `url` to every issue not linked to it yet; returns the ones linked now."""
-    engine = backend.triage
-    todo = []
-    for issue in issues:
-        current = backend.feed.get(issue.key) or issue
-        if url not in (current.linked_ticket, engine.linked_tickets.get(issue.key)):
-            todo.append(current)
-    if not todo:
-        notify(f"All {len(issues)} issues are already linked to {url}", markup=False)
-        return []
-    await engine.link_tickets(todo, url)
-    notify(
-        f"Linked {len(todo)} issue(s) to {url} (press O on any of them to open it)",
-        markup=False,
-    )
-    return todo
+    return pairs
 
 
 async def start_incident_flow(app: Any, issues: list[Issue], notify: Callable[..., None]) -> None:
@@ -289,33 +261,28 @@ async def start_incident_flow(app: Any, issues: list[Issue], notify: Callable[..
     The lead issue (it names the ticket and its repository) is the worst issue of the
     service the shared trace reaches first, or the worst issue when no trace is known.
     """
-    backend = app.backend
-    github = _github_or_say(backend, notify)
-    if github is None:
+    session = app.session
+    engine = _engine_or_say(session, notify)
+    if engine is None:
         return
     per_service: dict[str, Issue] = {}
     for issue in incident_issues(issues):  # worst first: each service's worst issue
         per_service.setdefault(issue.service, issue)
-    latest = await asyncio.gather(*(_latest(backend, i) for i in per_service.values()))
+    latest = await asyncio.gather(*(_latest(session, i) for i in per_service.values()))
     events = {i.key: e for i, e in zip(per_service.values(), latest, strict=True)}
-    order = await _incident_order(backend, list(per_service.values()), events)
+    order = await _incident_order(session, list(per_service.values()), events)
     ordered = incident_issues(issues, incident_services(issues, order) if order else None)
-    repo = _repo_of(backend, ordered[0].service)
+    repo = _repo_of(session, ordered[0].service)
     draft = await asyncio.to_thread(draft_incident, ordered, events, repo, order)
     try:
-        existing = await _find_existing(github, backend, ordered, repo)
+        existing = await engine.find_any_ticket(_search_pairs(session, ordered, repo))
     except GitHubError as exc:
         notify(f"GitHub: {exc}", severity="error", markup=False)
         return
     duplicate, found_by = existing if existing is not None else (None, None)
 
     async def chosen(result: TicketResult | None) -> None:
-        if result is None:
-            return
-        url = await _ticket_url(github, result, notify)
-        if url is None:
-            return
-        await link_all(backend, ordered, url, notify)
+        await hand_over(session, ordered, result, notify)
 
     modal = TicketModal(
         draft,
@@ -325,16 +292,3 @@ async def start_incident_flow(app: Any, issues: list[Issue], notify: Callable[..
         duplicate_of=found_by,
     )
     app.push_screen(modal, chosen)
-
-
-async def _ticket_url(github: Any, result: TicketResult, notify: Any) -> str | None:
-    """The chosen ticket's URL: the existing one to link, or a newly created one."""
-    if result.mode == "link" and result.existing is not None:
-        return result.existing.url
-    d = result.draft
-    try:
-        created = await github.create_issue(d.repo or "", d.title, d.body, d.labels)
-    except GitHubError as exc:
-        notify(f"GitHub issue not created: {exc}", severity="error", markup=False)
-        return None
-    return created.url
