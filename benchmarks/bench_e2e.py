@@ -92,10 +92,10 @@ class _RelayProcess:
 
 
 async def _run_once(rate: int, seconds: float, mode: str = "subprocess") -> dict[str, Any]:
+    from sxtriage.core.build import build_session
     from sxtriage.relay.server import RelayServer
     from sxtriage.store import Store
     from sxtriage.ui.app import SxTriageApp
-    from sxtriage.ui.run import build_backend
     from sxtriage.ui.widgets.issue_list import IssueList
 
     with tempfile.TemporaryDirectory(prefix="sxtriage-bench-e2e-") as tmp:
@@ -107,12 +107,12 @@ async def _run_once(rate: int, seconds: float, mode: str = "subprocess") -> dict
         else:
             relay = _RelayProcess(Path(tmp) / "relay")
         url = await relay.start("127.0.0.1", 0)
-        backend = build_backend(settings.model_copy(update={"relay_url": url}), store)
+        session = build_session(settings.model_copy(update={"relay_url": url}), store)
         sent: dict[str, float] = {}
         acked: dict[str, float] = {}
         in_feed: dict[str, float] = {}
         painted: dict[str, float] = {}
-        on_delta = backend.on_delta
+        on_delta = session.on_delta
 
         def timed_delta(delta: IssueDelta) -> None:
             on_delta(delta)
@@ -122,12 +122,12 @@ async def _run_once(rate: int, seconds: float, mode: str = "subprocess") -> dict
                 if marker.startswith("E2E") and marker not in in_feed:
                     in_feed[marker] = now
 
-        backend.on_delta = timed_delta  # type: ignore[method-assign]
-        app = SxTriageApp(backend)
+        session.on_delta = timed_delta  # type: ignore[method-assign]
+        app = SxTriageApp(session)
         try:
             async with app.run_test(size=(160, 45)) as pilot:
                 for _ in range(400):
-                    health = backend.health.get("relay")
+                    health = session.health.get("relay")
                     if health is not None and health.ok:
                         break
                     await asyncio.sleep(0.025)
@@ -166,7 +166,7 @@ async def _run_once(rate: int, seconds: float, mode: str = "subprocess") -> dict
                 stop.set()
                 await sampler
         finally:
-            await backend.stop()
+            await session.stop()
             await relay.stop()
             store.close()
     ack_ms = [(acked[k] - sent[k]) * 1000 for k in sent if k in acked]

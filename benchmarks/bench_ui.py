@@ -79,11 +79,11 @@ class _Timer:
 
 
 async def bench_ours(data_dir: Path) -> dict[str, tuple[float, float]]:
-    app = build_app(data_dir, make_issues(N), start_backend=False)
+    app = build_app(data_dir, make_issues(N), start_session=False)
     timer = _Timer()
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
-        feed = app.backend.feed
+        feed = app.session.feed
         lst = app.feed_screen().issue_list  # type: ignore[union-attr]
         for r in range(RUNS):
             delta = IssueDelta(source=Source.SENTRY, upserts=_delta(r))
@@ -93,7 +93,7 @@ async def bench_ours(data_dir: Path) -> dict[str, tuple[float, float]]:
         feed.set_filter("")
         for _ in range(RUNS * 3):
             await timer.measure(app, "cursor", lst.action_cursor_down)
-    app.backend.store.close()
+    app.session.store.close()
     return timer.result()
 
 
@@ -157,10 +157,10 @@ async def bench_peer() -> tuple[dict[str, tuple[float, float]], float]:
 
 
 async def bench_cold(data_dir: Path) -> float:
-    """Store with 10k cached issues → Backend.load_cache → app → first painted feed."""
+    """Store with 10k cached issues → Session.load_cache → app → first painted feed."""
+    from sxtriage.core.session import Session
     from sxtriage.store import Store
     from sxtriage.ui.app import SxTriageApp
-    from sxtriage.ui.backend import Backend
 
     store = Store(data_dir / "cold.db")
     ops = [
@@ -181,9 +181,9 @@ async def bench_cold(data_dir: Path) -> float:
     store.close()
     t0 = time.perf_counter()
     store = Store(data_dir / "cold.db")
-    backend = Backend(Settings(data_dir=data_dir), store)
-    backend.load_cache()
-    app = SxTriageApp(backend, start_backend=False)
+    session = Session(Settings(data_dir=data_dir), store)
+    session.load_cache()
+    app = SxTriageApp(session, start_session=False)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
         await _paint(app)
@@ -201,27 +201,27 @@ async def bench_capture(data_dir: Path, rate: float = 200.0, seconds: float = 5.
 
     import httpx
 
+    from sxtriage.core.session import Session
     from sxtriage.relay.client import RelayClient
     from sxtriage.relay.server import RelayServer
     from sxtriage.store import Store
     from sxtriage.ui.app import SxTriageApp
-    from sxtriage.ui.backend import Backend
 
     settings = Settings(data_dir=data_dir)
     store = Store(data_dir / "capture.db")
     relay = RelayServer(settings, store)
     url = await relay.start("127.0.0.1", 0)
-    backend = Backend(settings, store, relay=RelayClient(url))
+    session = Session(settings, store, relay=RelayClient(url))
     sent: dict[str, float] = {}
     seen: dict[str, float] = {}
-    original = backend.on_event
+    original = session.on_event
 
     def on_event(event: Any) -> None:
         original(event)
         seen.setdefault(event.event_id, time.perf_counter())
 
-    backend.on_event = on_event  # type: ignore[method-assign]
-    app = SxTriageApp(backend)
+    session.on_event = on_event  # type: ignore[method-assign]
+    app = SxTriageApp(session)
     async with app.run_test(size=SIZE) as pilot, httpx.AsyncClient() as http:
         await pilot.pause(0.5)
         total = int(rate * seconds)
@@ -242,7 +242,7 @@ async def bench_capture(data_dir: Path, rate: float = 200.0, seconds: float = 5.
         deadline = time.perf_counter() + 10
         while len(seen) < total and time.perf_counter() < deadline:
             await pilot.pause(0.05)
-    await backend.stop()
+    await session.stop()
     await relay.stop()
     store.close()
     lat = sorted((seen[e] - t) * 1000.0 for e, t in sent.items() if e in seen)

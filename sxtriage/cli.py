@@ -5,7 +5,6 @@ Exit codes: 0 ok, 1 a check failed (doctor), 2 bad usage/config/input.
 
 from __future__ import annotations
 
-import importlib
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
@@ -57,17 +56,6 @@ def _fill_secrets(loaded: LoadedSettings) -> None:
                 loaded.origins[field] = "keyring"
 
 
-def _entry(module: str, func: str) -> Any:
-    """Import a part lazily; a part that is not built yet says so and exits 2."""
-    try:
-        mod = importlib.import_module(module)
-    except ModuleNotFoundError as exc:
-        if exc.name and exc.name.startswith("sxtriage"):
-            fail(f"this command is not available in this build ({module} is missing)")
-        raise
-    return getattr(mod, func)
-
-
 @click.group(invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option(
     "--config", type=click.Path(path_type=Path), help="Config TOML (default: user config dir)."
@@ -91,7 +79,8 @@ def main(
     ctx.obj = {"config": config, "data_dir": data_dir}
     if ctx.invoked_subcommand is None:
         loaded = _load(ctx, relay_url=relay_url)
-        run = _entry("sxtriage.ui.run", "run_tui")
+        from sxtriage.ui.run import run_tui as run
+
         _guard(run, loaded)
 
 
@@ -124,7 +113,8 @@ def _guard(fn: Any, *args: Any, **kwargs: Any) -> None:
 def demo(ctx: click.Context, rate: float) -> None:
     """TUI + Sentry API simulator + relay + four simulated services; no account needed."""
     loaded = _load(ctx)
-    run = _entry("sxtriage.demo", "run_demo")
+    from sxtriage.demo import run_demo as run
+
     _guard(run, loaded, rate=rate)
 
 
@@ -135,7 +125,8 @@ def demo(ctx: click.Context, rate: float) -> None:
 def relay(ctx: click.Context, host: str | None, port: int | None) -> None:
     """Run the relay alone (headless); logs one line per second."""
     loaded = _load(ctx, relay_host=host, relay_port=port)
-    run = _entry("sxtriage.relay.server", "run_cli")
+    from sxtriage.relay.server import run_cli as run
+
     _guard(run, loaded)
 
 
@@ -170,7 +161,8 @@ def sim(
     scopes: str | None,
 ) -> None:
     """Run the Sentry API simulator (+ GitHub simulator) alone."""
-    run = _entry("sxtriage.sim.server", "run_cli")
+    from sxtriage.sim.server import run_cli as run
+
     scope_list = [x.strip() for x in scopes.split(",") if x.strip()] if scopes else None
     _guard(
         run,
@@ -268,7 +260,8 @@ def config_init(ctx: click.Context, force: bool, just_print: bool) -> None:
 def handoff(ctx: click.Context, since: str, output: Path | None) -> None:
     """Markdown report of the shift for the next on-call."""
     loaded = _load(ctx)
-    run = _entry("sxtriage.triage.handoff", "run_cli")
+    from sxtriage.triage.handoff import run_cli as run
+
     _guard(run, loaded, since=since, output=output)
 
 

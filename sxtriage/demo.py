@@ -8,18 +8,20 @@ busy.  Palette commands "Simulate: …" trigger the traffic generator's scenario
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import tempfile
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
-from typing import Any
 
 from pydantic import SecretStr
 
 from sxtriage.config import LoadedSettings, Settings
+from sxtriage.core.build import build_session
+from sxtriage.core.session import Session
+from sxtriage.relay.server import RelayServer
+from sxtriage.sim.server import SimServer
+from sxtriage.sim.traffic import SCENARIOS, TrafficGenerator
 from sxtriage.store import Store
-from sxtriage.ui.backend import Backend
 
 DEMO_ME = "oncall@scenextras.dev"
 
@@ -28,31 +30,23 @@ DEMO_ME = "oncall@scenextras.dev"
 class DemoStack:
     settings: Settings
     store: Store
-    sim: Any
-    relay_server: Any
-    traffic: Any | None
-    backend: Backend
+    sim: SimServer
+    relay_server: RelayServer
+    traffic: TrafficGenerator
+    session: Session
     notes: list[str] = field(default_factory=list)
 
     async def stop(self) -> None:
-        if self.traffic is not None:
-            with contextlib.suppress(Exception):
-                await self.traffic.stop()
-        await self.backend.stop()
-        with contextlib.suppress(Exception):
-            await self.relay_server.stop()
-        with contextlib.suppress(Exception):
-            await self.sim.stop()
+        """Traffic first, then the session (its embedded relay last), then the simulator."""
+        await self.traffic.stop()
+        await self.session.stop()
+        await self.sim.stop()
 
 
 async def start_demo(
     settings: Settings, *, rate: float, relay_port: int | None = None, sim_live: bool = True
 ) -> DemoStack:
-    """Start the simulator, the relay and the traffic; return a wired Backend."""
-    from sxtriage.relay.server import RelayServer
-    from sxtriage.sim.server import SimServer
-    from sxtriage.ui.run import build_backend
-
+    """Start the simulator, the relay and the traffic; return a wired Session."""
     notes: list[str] = []
     sim = SimServer(live=sim_live)
     sim_url = await sim.start()
@@ -70,33 +64,28 @@ async def start_demo(
             "sentry_url": sim_url,
             "sentry_org": "scenextras",
             "sentry_token": SecretStr("demo"),
-            "github_api_url": getattr(sim, "github_url", sim_url + "/github"),
+            "github_api_url": sim.github_url,
             "github_token": settings.github_token or SecretStr("demo"),
             "me": settings.me or DEMO_ME,
             "relay_url": relay_url,
         }
     )
-    backend = build_backend(settings, store)
-    traffic = None
-    try:
-        from sxtriage.sim.traffic import SCENARIOS, TrafficGenerator
-    except ImportError:
-        notes.append("simulated SDK traffic is not available in this build")
-    else:
-        traffic = TrafficGenerator(relay_url, rate=rate)
-        backend.extra_tasks.append(traffic.start)
-        for name, description in SCENARIOS.items():
-            backend.commands[f"Simulate: {name} — {description}"] = partial(traffic.trigger, name)
+    session = build_session(settings, store)
+    session.embedded.append(relay_server)
+    traffic = TrafficGenerator(relay_url, rate=rate)
+    session.extra_tasks.append(("The simulated traffic", traffic.start))
+    for name, description in SCENARIOS.items():
+        session.commands[f"Simulate: {name} — {description}"] = partial(traffic.trigger, name)
     for line in notes:
-        backend.toast(line, "warning")
-    return DemoStack(settings, store, sim, relay_server, traffic, backend, notes)
+        session.notify(line, "warning")
+    return DemoStack(settings, store, sim, relay_server, traffic, session, notes)
 
 
 async def _main(settings: Settings, rate: float) -> int:
     from sxtriage.ui.app import SxTriageApp
 
     stack = await start_demo(settings, rate=rate)
-    app = SxTriageApp(stack.backend)
+    app = SxTriageApp(stack.session)
     try:
         await app.run_async()
     finally:

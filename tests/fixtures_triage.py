@@ -148,7 +148,7 @@ class TriageStack:
     sim: Any
     relay_server: Any
     store: Store
-    backend: Any
+    session: Any
     app: Any
     opened: list[str] = field(default_factory=list)
     """URLs the app asked the (injected) browser to open."""
@@ -165,11 +165,11 @@ class TriageStack:
 
     async def ready(self, pilot: Any, sentry: int = 40) -> None:
         """Wait for the cold load (all simulator issues) and the outbox worker."""
-        feed = self.backend.feed
+        feed = self.session.feed
 
         def loaded() -> bool:
             count = sum(1 for k in feed.issues if k[0] is Source.SENTRY)
-            return count >= sentry and self.backend.triage._worker is not None
+            return count >= sentry and self.session.triage._worker is not None
 
         await self.until(pilot, loaded, "the cold load")
 
@@ -179,7 +179,7 @@ class TriageStack:
 
     def sentry_keys(self, n: int) -> list[IssueKey]:
         """The first `n` unassigned, unresolved Sentry issues in screen order."""
-        feed = self.backend.feed
+        feed = self.session.feed
         keys = [
             k
             for k in self.issue_list.order
@@ -249,7 +249,7 @@ class TriageStack:
 
 @pytest.fixture
 async def triage_stack(tmp_path: Path) -> AsyncIterator[TriageStack]:
-    """Sim (40 issues, GitHub under /github) + relay + a Backend/App wired like `build_backend`.
+    """Sim (40 issues, GitHub under /github) + relay + a session built by `build_session`.
 
     The Sentry client retries fast (faults are tested, not waited out); the app's browser
     opener records URLs instead of launching anything.
@@ -257,13 +257,11 @@ async def triage_stack(tmp_path: Path) -> AsyncIterator[TriageStack]:
     from pydantic import SecretStr
 
     from sxtriage.config import Settings
-    from sxtriage.relay.client import RelayClient
+    from sxtriage.core.build import build_session
     from sxtriage.relay.server import RelayServer
-    from sxtriage.sentry.client import SentryClient, SentryDetailSource
-    from sxtriage.sentry.poller import SentryPoller
+    from sxtriage.sentry.client import SentryClient
     from sxtriage.sim.server import SimServer
     from sxtriage.ui.app import SxTriageApp
-    from sxtriage.ui.backend import Backend
 
     sim = SimServer(n_issues=40)
     sim_url = await sim.start()
@@ -292,18 +290,9 @@ async def triage_stack(tmp_path: Path) -> AsyncIterator[TriageStack]:
         backoff_base=0.01,
         max_retry_after=0.05,
     )
-    projects = {
-        pid: name for name, svc in settings.services.items() for pid in svc.relay_project_ids
-    }
-    relay = RelayClient(relay_url, projects=projects)
-    backend = Backend(
-        settings, store, sentry=sentry, sentry_detail=SentryDetailSource(sentry), relay=relay
-    )
-    backend.poller = SentryPoller(
-        sentry, settings, on_delta=backend.on_delta, on_health=backend.on_health
-    )
-    app = SxTriageApp(backend)
-    stack = TriageStack(sim, relay_server, store, backend, app)
+    session = build_session(settings, store, sentry=sentry)
+    app = SxTriageApp(session)
+    stack = TriageStack(sim, relay_server, store, session, app)
 
     def opener(url: str) -> bool:
         stack.opened.append(url)
@@ -321,7 +310,7 @@ async def triage_stack(tmp_path: Path) -> AsyncIterator[TriageStack]:
     try:
         yield stack
     finally:
-        await backend.stop()
+        await session.stop()
         await relay_server.stop()
         await sim.stop()
         store.close()

@@ -17,6 +17,7 @@ from sxtriage.models import (
     Issue,
     Level,
     Source,
+    SourceHealth,
     Span,
     Status,
     Trace,
@@ -223,28 +224,26 @@ def build_app(
 ) -> SxTriageApp:
     """An app over a fresh store with `issues` in the feed and a fixed clock."""
     from sxtriage.config import Settings
-    from sxtriage.feed import Feed
+    from sxtriage.core.session import Session
     from sxtriage.models import IssueDelta
     from sxtriage.store import Store
     from sxtriage.ui.app import SxTriageApp
-    from sxtriage.ui.backend import Backend
 
     cfg = settings or Settings(data_dir=data_dir)
-    store = Store(data_dir / "ui.db")
-    backend = Backend(
-        cfg,
-        store,
+    session = Session(
+        cfg,  # type: ignore[arg-type]
+        Store(data_dir / "ui.db"),
         sentry_detail=detail or SampleDetail(),  # type: ignore[arg-type]
         clock=lambda: NOW.timestamp(),
     )
-    backend.feed = Feed(
-        services=list(cfg.services),
-        me=cfg.me,  # type: ignore[attr-defined]
-        clock=lambda: NOW.timestamp(),
-    )
     if issues:
-        backend.feed.apply(IssueDelta(source=Source.SENTRY, upserts=issues))
-    return SxTriageApp(backend, clock=lambda: NOW, **kw)  # type: ignore[arg-type]
+        session.feed.apply(IssueDelta(source=Source.SENTRY, upserts=issues))
+    return SxTriageApp(session, clock=lambda: NOW, **kw)  # type: ignore[arg-type]
+
+
+def health(name: str, ok: bool, error: str | None = None) -> SourceHealth:
+    """A source's report as the poller / relay client gives it (for `session.on_health`)."""
+    return SourceHealth(name=name, ok=ok, error=error, last_success=NOW if ok else None)
 
 
 @pytest.fixture
@@ -259,4 +258,4 @@ def ui_app(tmp_path: Path):  # type: ignore[no-untyped-def]
 
     yield make
     for app in made:
-        app.backend.store.close()
+        app.session.store.close()

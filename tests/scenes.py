@@ -16,7 +16,7 @@ from typing import Any
 from textual.pilot import Pilot
 
 from sxtriage.models import Event, IssueDelta, Source, Status
-from tests.fixtures_ui import NOW, build_app, make_issue, make_issues
+from tests.fixtures_ui import NOW, build_app, health, make_issue, make_issues
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -49,14 +49,16 @@ async def _paused(pilot: Pilot[Any]) -> None:
     app: Any = pilot.app
     await pilot.press("space", "space", "j", "space", "p")
     fresh = [make_issue(n) for n in range(500, 512)]
-    app.backend.feed.apply(IssueDelta(source=Source.SENTRY, upserts=fresh))
+    app.session.feed.apply(IssueDelta(source=Source.SENTRY, upserts=fresh))
     await _settle(pilot)
 
 
 async def _stale(pilot: Pilot[Any]) -> None:
     app: Any = pilot.app
-    app.backend.set_health("sentry", False, "503 Service Unavailable from /api/0/organizations/")
-    app.backend.set_health("relay", True)
+    app.session.on_health(
+        health("sentry", False, "503 Service Unavailable from /api/0/organizations/")
+    )
+    app.session.on_health(health("relay", True))
     app.feed_screen().refresh_chrome()
     await _settle(pilot)
 
@@ -91,14 +93,14 @@ async def _hostile(pilot: Pilot[Any]) -> None:
         culprit="[link=http://x]click[/link]",
         status=Status.UNRESOLVED,
     )
-    app.backend.feed.apply(IssueDelta(source=Source.SENTRY, upserts=[evil]))
+    app.session.feed.apply(IssueDelta(source=Source.SENTRY, upserts=[evil]))
     await _settle(pilot)
 
 
 def _incident_data(app: Any) -> None:
     """web@2.3.0 breaks checkout through api into search (three shared traces), api errors
     per minute over the threshold: the alerts strip, ⇄ markers, "new in", the releases."""
-    backend = app.backend
+    session = app.session
     base = dict(last_seen=NOW, first_seen=NOW - timedelta(minutes=9), status=Status.UNRESOLVED)
     web = make_issue(
         900,
@@ -142,18 +144,18 @@ def _incident_data(app: Any) -> None:
             environment="production",
         )
 
-    backend.on_event(event(None, 1, NOW - timedelta(hours=2), "web@2.2.9", None))
-    backend.on_delta(IssueDelta(source=Source.SENTRY, upserts=[web, api, search]))
+    session.on_event(event(None, 1, NOW - timedelta(hours=2), "web@2.2.9", None))
+    session.on_delta(IssueDelta(source=Source.SENTRY, upserts=[web, api, search]))
     for n in range(3):
         at = NOW - timedelta(minutes=9) + timedelta(seconds=n)
         trace = f"{n + 0xAB:032x}"
         for m, issue in enumerate((web, api, search)):
             release = issue.release or (issue.first_release or "")
-            backend.on_event(event(issue, 10 + n * 3 + m, at, release, trace))
+            session.on_event(event(issue, 10 + n * 3 + m, at, release, trace))
     for n in range(12):
         at = NOW - timedelta(seconds=40 - n)
-        backend.on_event(event(api, 100 + n, at, "api@1.4.2", None))
-    backend.tick()
+        session.on_event(event(api, 100 + n, at, "api@1.4.2", None))
+    session.tick()
 
 
 async def _incident(pilot: Pilot[Any]) -> None:
@@ -191,7 +193,7 @@ def _workflow_data(app: Any) -> None:
         make_issue(700 + n, last_seen=NOW - timedelta(seconds=n), **case)
         for n, case in enumerate(cases)
     ]
-    app.backend.feed.apply(IssueDelta(source=Source.SENTRY, upserts=issues))
+    app.session.feed.apply(IssueDelta(source=Source.SENTRY, upserts=issues))
 
 
 async def _workflow(pilot: Pilot[Any]) -> None:
@@ -263,9 +265,9 @@ SCENES: tuple[Scene, ...] = (
 
 
 def scene_app(scene: Scene, data_dir: Path) -> Any:
-    app = build_app(data_dir, make_issues(scene.count), start_backend=False)
+    app = build_app(data_dir, make_issues(scene.count), start_session=False)
     if scene.theme is not None:
-        app.backend.store.set_kv_sync("ui.theme", f'"{scene.theme}"')
+        app.session.store.set_kv_sync("ui.theme", f'"{scene.theme}"')
     app.notify = _lasting(app.notify)
     return app
 
@@ -310,7 +312,7 @@ async def _shoot(scene: Scene, out: Path) -> Path:
                 path.write_text(app.export_screenshot(title=f"sxtriage — {scene.name}"))
                 return path
         finally:
-            app.backend.store.close()
+            app.session.store.close()
 
 
 def main(argv: list[str]) -> int:

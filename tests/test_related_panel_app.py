@@ -1,4 +1,4 @@
-"""In the real app: events through the backend light up the alerts strip on the feed and
+"""In the real app: events through the session light up the alerts strip on the feed and
 the "Related across services" panel on the issue screen, whose rows jump."""
 
 from __future__ import annotations
@@ -32,11 +32,11 @@ async def test_related_panel_in_issue_screen_jumps(ui_app) -> None:  # type: ign
     api = make_issue(2, service="api")
     search = make_issue(3, service="search")
     app = ui_app([web, api, search])
-    backend = app.backend
-    assert backend.correlator is not None
-    backend.correlator.observe_delta(IssueDelta(source=Source.SENTRY, upserts=[web, api, search]))
+    session = app.session
+    assert session.correlator is not None
+    session.correlator.observe_delta(IssueDelta(source=Source.SENTRY, upserts=[web, api, search]))
     for n, issue in enumerate((web, api, search)):
-        backend.on_event(_error(issue, n))
+        session.on_event(_error(issue, n))
     async with app.run_test(size=(150, 40)) as pilot:
         app.open_issue(web.key)
         await pilot.pause()
@@ -63,7 +63,7 @@ async def test_alerts_strip_on_the_feed_shows_a_burst(ui_app) -> None:  # type: 
         strip = app.screen.query_one(AlertsStrip)
         assert strip.display is False
         for n in range(11):
-            app.backend.on_event(_error(api, n, trace=None))
+            app.session.on_event(_error(api, n, trace=None))
         await pilot.pause()
         assert strip.display is True
         rules = {(f.rule_id, f.service) for f in strip.firing}

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from sxtriage.models import IgnoreSpec, Level, Source, Status
-from sxtriage.sentry.client import IssueUpdate, SentryClient, SentryDetailSource, parse_link_next
+from sxtriage.sentry.client import IssueUpdate, SentryClient, parse_link_next
+from sxtriage.sentry.detail import SentryDetailSource
 from sxtriage.sim.server import SimServer
 from tests.fixtures_sim import make_client
 

@@ -28,14 +28,14 @@ async def _until(check: Callable[[], bool], pilot, within: float = 15.0) -> None
 async def test_demo_stack_end_to_end(tmp_path: Path) -> None:
     settings = Settings(data_dir=tmp_path, poll_interval=1.0)
     stack = await start_demo(settings, rate=20.0, relay_port=0, sim_live=False)
-    app = SxTriageApp(stack.backend)
-    feed = stack.backend.feed
+    app = SxTriageApp(stack.session)
+    feed = stack.session.feed
     try:
         async with app.run_test(size=(160, 45)) as pilot:
             await _until(lambda: any(k[0] is Source.SENTRY for k in feed.issues), pilot)
             await _until(lambda: any(k[0] is Source.RELAY for k in feed.issues), pilot)
-            assert stack.backend.health["relay"].ok
-            assert any(t.startswith("Simulate: ") for t in stack.backend.commands)
+            assert stack.session.health["relay"].ok
+            assert any(t.startswith("Simulate: ") for t in stack.session.commands)
             # open a Sentry issue: its real latest event comes from the simulator
             key = next(k for k in feed.order if k[0] is Source.SENTRY)
             lst = app.feed_screen().issue_list  # type: ignore[union-attr]

@@ -7,7 +7,7 @@ from datetime import timedelta
 from sxtriage.models import IssueDelta, Source, Status
 from sxtriage.ui.screens.feed import FeedScreen
 from sxtriage.ui.widgets.filter_bar import FilterBar
-from tests.fixtures_ui import NOW, make_issue, make_issues
+from tests.fixtures_ui import NOW, health, make_issue, make_issues
 
 
 def _feed_screen(app) -> FeedScreen:  # type: ignore[no-untyped-def]
@@ -20,7 +20,7 @@ async def test_vim_and_arrow_navigation(ui_app) -> None:  # type: ignore[no-unty
     app = ui_app(make_issues(60))
     async with app.run_test(size=(120, 30)) as pilot:
         lst = _feed_screen(app).issue_list
-        order = app.backend.feed.order
+        order = app.session.feed.order
         assert lst.cursor_key == order[0]
         await pilot.press("j", "j", "down")
         assert lst.cursor_key == order[3]
@@ -44,16 +44,16 @@ async def test_cursor_stays_on_issue_while_50_rows_are_inserted_above(ui_app) ->
         lst = _feed_screen(app).issue_list
         await pilot.press(*["j"] * 10)
         target = lst.cursor_key
-        screen_row = app.backend.feed.position(target) - int(lst.scroll_y)
+        screen_row = app.session.feed.position(target) - int(lst.scroll_y)
         await pilot.press("space")  # mark it (moves down), then come back
         await pilot.press("k")
         assert lst.cursor_key == target and target in lst.marks
         newer = [make_issue(n, last_seen=NOW + timedelta(seconds=n)) for n in range(1000, 1050)]
-        app.backend.feed.apply(IssueDelta(source=Source.SENTRY, upserts=newer))
+        app.session.feed.apply(IssueDelta(source=Source.SENTRY, upserts=newer))
         await pilot.pause()
-        assert app.backend.feed.position(target) == 60
+        assert app.session.feed.position(target) == 60
         assert lst.cursor_key == target and target in lst.marks
-        assert app.backend.feed.position(target) - int(lst.scroll_y) == screen_row
+        assert app.session.feed.position(target) - int(lst.scroll_y) == screen_row
         # a re-sort moves the row; the cursor and the mark move with it
         await pilot.press("s")
         await pilot.pause()
@@ -67,8 +67,8 @@ async def test_cursor_falls_to_neighbour_when_its_issue_goes(ui_app) -> None:  #
         lst = _feed_screen(app).issue_list
         await pilot.press("j", "j")
         gone = lst.cursor_key
-        after = app.backend.feed.order[3]
-        app.backend.feed.apply(IssueDelta(source=Source.SENTRY, removals=[gone[1]]))
+        after = app.session.feed.order[3]
+        app.session.feed.apply(IssueDelta(source=Source.SENTRY, removals=[gone[1]]))
         await pilot.pause()
         assert lst.cursor_key == after
 
@@ -76,7 +76,7 @@ async def test_cursor_falls_to_neighbour_when_its_issue_goes(ui_app) -> None:  #
 async def test_filter_bar_live_results_errors_and_history(ui_app) -> None:  # type: ignore[no-untyped-def]
     app = ui_app(make_issues(40))
     async with app.run_test(size=(120, 30)) as pilot:
-        feed = app.backend.feed
+        feed = app.session.feed
         await pilot.press("slash")
         bar = app.screen.query_one(FilterBar)
         assert bar.has_class("-open")
@@ -102,14 +102,14 @@ async def test_filter_bar_live_results_errors_and_history(ui_app) -> None:  # ty
         bar.input.value = ""
         await pilot.press("up")
         assert bar.input.value == "level:fatal"
-    stored = app.backend.get_pref("filter_history")
+    stored = app.session.prefs.get("filter_history")
     assert stored == ["level:fatal"]
 
 
 async def test_scopes_zero_to_four(ui_app) -> None:  # type: ignore[no-untyped-def]
     app = ui_app(make_issues(40))
     async with app.run_test(size=(120, 30)) as pilot:
-        feed = app.backend.feed
+        feed = app.session.feed
         await pilot.press("2")
         assert feed.scope == "web" and all(feed.get(k).service == "web" for k in feed.order)
         await pilot.press("4")
@@ -127,7 +127,7 @@ async def test_pause_freezes_rows_and_counts_new(ui_app) -> None:  # type: ignor
         assert lst.paused
         frozen = list(lst.order)
         fresh = [make_issue(n, last_seen=NOW + timedelta(seconds=5)) for n in range(200, 205)]
-        app.backend.feed.apply(IssueDelta(source=Source.SENTRY, upserts=fresh))
+        app.session.feed.apply(IssueDelta(source=Source.SENTRY, upserts=fresh))
         await pilot.pause()
         assert lst.order == frozen and len(lst.new_while_paused) == 5
         assert "5 new" in str(screen.query_one("#status").render())
@@ -138,7 +138,7 @@ async def test_pause_freezes_rows_and_counts_new(ui_app) -> None:  # type: ignor
 async def test_resolved_row_lingers_then_ages_out(ui_app) -> None:  # type: ignore[no-untyped-def]
     app = ui_app(make_issues(10))
     async with app.run_test(size=(120, 30)) as pilot:
-        feed = app.backend.feed
+        feed = app.session.feed
         feed.set_filter("is:unresolved")
         issue = feed.get(feed.order[0])
         feed.apply(
@@ -156,15 +156,15 @@ async def test_resolved_row_lingers_then_ages_out(ui_app) -> None:  # type: igno
 async def test_source_down_banner_keeps_last_data(ui_app) -> None:  # type: ignore[no-untyped-def]
     app = ui_app(make_issues(5))
     async with app.run_test(size=(120, 30)) as pilot:
-        app.backend.set_health("sentry", False, "connection refused (http://127.0.0.1:9)")
+        app.session.on_health(health("sentry", False, "connection refused (http://127.0.0.1:9)"))
         screen = _feed_screen(app)
         screen.refresh_chrome()
         await pilot.pause()
         banner = screen.query_one("#banner")
         assert banner.has_class("-show")
         assert "showing last data" in str(banner.render())
-        assert len(app.backend.feed) == 5
-        app.backend.set_health("sentry", True)
+        assert len(app.session.feed) == 5
+        app.session.on_health(health("sentry", True))
         screen.refresh_chrome()
         assert not banner.has_class("-show")
 

@@ -53,10 +53,10 @@ async def mark_incident(s: Any, pilot: Any, web: IssueKey) -> set[IssueKey]:
     await s.cursor_on(pilot, web)
     await pilot.press("enter")
     await s.until(pilot, lambda: isinstance(s.app.screen, IssueScreen), "the issue screen")
-    await s.until(pilot, lambda: len(s.backend.related(web)) == 2, "the related issues")
+    await s.until(pilot, lambda: len(s.session.correlator.related(web)) == 2, "the related issues")
     await pilot.press("M")
     await s.until(pilot, lambda: isinstance(s.app.screen, FeedScreen), "the feed")
-    group = {web, *(r.key for r in s.backend.related(web))}
+    group = {web, *(r.key for r in s.session.correlator.related(web))}
     await s.until(pilot, lambda: s.issue_list.marks == group, "the marks")
     return group
 
@@ -75,7 +75,7 @@ async def test_incident_ticket_lists_all_issues_and_links_each(triage_stack) -> 
     async with s.app.run_test(size=SIZE) as pilot:
         group = await mark_incident(s, pilot, keys["web"])
         assert group == set(keys.values())
-        feed = s.backend.feed
+        feed = s.session.feed
         issues = {k: feed.get(k) for k in group}
         lead = issues[keys["web"]]  # the trace starts in web: its issue leads
 

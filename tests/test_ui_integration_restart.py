@@ -24,16 +24,16 @@ async def test_tickets_and_trace_index_survive_a_restart(tmp_path: Path) -> None
     settings = Settings(data_dir=tmp_path, poll_interval=1.0)
     first = await start_demo(settings, rate=0.0, relay_port=0, sim_live=False)
     try:
-        app = SxTriageApp(first.backend)
+        app = SxTriageApp(first.session)
         async with app.run_test(size=(160, 40)) as pilot:
-            feed = first.backend.feed
+            feed = first.session.feed
             await until(lambda: any(k[0] is Source.SENTRY for k in feed.issues), pilot)
             issue = feed.get(next(k for k in feed.order if k[0] is Source.SENTRY))
             assert issue is not None and not issue.linked_ticket
-            await first.backend.triage.link_ticket(issue, TICKET)
-            await until(lambda: not first.backend.triage.pending, pilot)
+            await first.session.triage.link_ticket(issue, TICKET)
+            await until(lambda: not first.session.triage.pending, pilot)
             await simulate(app, "bad-release")
-            corr = first.backend.correlator
+            corr = first.session.correlator
             web = await until(
                 lambda: next(
                     (
@@ -53,20 +53,20 @@ async def test_tickets_and_trace_index_survive_a_restart(tmp_path: Path) -> None
 
     second = await start_demo(settings, rate=0.0, relay_port=0, sim_live=False)
     try:
-        feed = second.backend.feed
+        feed = second.session.feed
         assert feed.get(issue.key) is not None  # from the cache, before any poll
         assert not feed.get(issue.key).linked_ticket  # type: ignore[union-attr]
-        corr = second.backend.correlator
+        corr = second.session.correlator
         assert not corr.related(web)
-        app = SxTriageApp(second.backend, start_backend=False)
+        app = SxTriageApp(second.session, start_session=False)
         async with app.run_test(size=(160, 40)) as pilot:
-            await second.backend.start()
+            await second.session.start()
             # before the relay stream delivers anything: the trace index was rebuilt from
             # the relay's stored events
             assert len(corr.related(web)) == 2 and corr.is_multi_service(web)
             await until(lambda: feed.get(issue.key).linked_ticket == TICKET, pilot)  # type: ignore[union-attr]
-            polls = second.backend.poller.polls
-            await until(lambda: second.backend.poller.polls >= polls + 2, pilot)
+            polls = second.session.poller.polls
+            await until(lambda: second.session.poller.polls >= polls + 2, pilot)
             assert feed.get(issue.key).linked_ticket == TICKET  # type: ignore[union-attr]
             screen = app.screen
             assert isinstance(screen, FeedScreen)
@@ -84,12 +84,12 @@ async def test_tickets_and_trace_index_survive_a_restart(tmp_path: Path) -> None
 async def test_pause_holds_the_poller_while_the_relay_keeps_buffering(tmp_path: Path) -> None:
     settings = Settings(data_dir=tmp_path, poll_interval=1.0)
     stack = await start_demo(settings, rate=0.0, relay_port=0, sim_live=False)
-    poller, feed = stack.backend.poller, stack.backend.feed
+    poller, feed = stack.session.poller, stack.session.feed
     try:
-        app = SxTriageApp(stack.backend)
+        app = SxTriageApp(stack.session)
         async with app.run_test(size=(160, 40)) as pilot:
             await until(lambda: poller.polls >= 2, pilot)
-            await until(lambda: stack.backend.health.get("relay"), pilot)
+            await until(lambda: stack.session.health.get("relay"), pilot)
             screen = app.screen
             assert isinstance(screen, FeedScreen)
             lst = screen.issue_list
@@ -143,10 +143,10 @@ async def test_overview_fills_releases_from_the_event(tmp_path: Path) -> None:
     settings = Settings(data_dir=tmp_path, poll_interval=1.0)
     stack = await start_demo(settings, rate=0.0, relay_port=0, sim_live=False)
     try:
-        app = SxTriageApp(stack.backend)
-        feed = stack.backend.feed
+        app = SxTriageApp(stack.session)
+        feed = stack.session.feed
         async with app.run_test(size=(160, 40)) as pilot:
-            await until(lambda: stack.backend.health.get("relay"), pilot)
+            await until(lambda: stack.session.health.get("relay"), pilot)
             await simulate(app, "critical-prod")
             key = await until(
                 lambda: next(
@@ -178,7 +178,7 @@ async def test_alerts_strip_lines_never_wrap_on_a_narrow_terminal(ui_app) -> Non
     async with app.run_test(size=(80, 24)) as pilot:
         for n in range(33):
             issue = issues[n % 3]
-            app.backend.on_event(
+            app.session.on_event(
                 Event(
                     event_id=f"{n:032x}",
                     issue_id=issue.id,
@@ -203,9 +203,9 @@ async def test_alerts_fired_just_before_stop_reach_the_audit_log(ui_app) -> None
     from sxtriage.models import Event
 
     api = make_issue(1, service="api")
-    backend = ui_app([api]).backend
+    session = ui_app([api]).session
     for n in range(11):
-        backend.on_event(
+        session.on_event(
             Event(
                 event_id=f"{n:032x}",
                 issue_id=api.id,
@@ -216,6 +216,6 @@ async def test_alerts_fired_just_before_stop_reach_the_audit_log(ui_app) -> None
                 environment="production",
             )
         )
-    await backend.stop()  # at once: the write was only scheduled
-    rows = backend.store.query_sync("SELECT target FROM audit WHERE kind = 'alert'")
+    await session.stop()  # at once: the write was only scheduled
+    rows = session.store.query_sync("SELECT target FROM audit WHERE kind = 'alert'")
     assert "api:errors-per-minute" in {r[0] for r in rows}

@@ -21,7 +21,6 @@ from sxtriage.config import ServiceConfig
 from sxtriage.models import Event, Issue, Project, Trace
 from sxtriage.sentry import dialect, wire
 from sxtriage.sentry.capabilities import Capabilities, Feature
-from sxtriage.sentry.detail import SentryDetailSource
 from sxtriage.sentry.errors import (
     BadResponse,
     NotFound,
@@ -39,7 +38,6 @@ __all__ = [
     "Page",
     "RateLimitState",
     "SentryClient",
-    "SentryDetailSource",
     "parse_link_next",
 ]
 

@@ -21,6 +21,7 @@ from aiohttp import web
 
 from sxtriage.sim.dataset import SimState
 from sxtriage.sim.faults import FaultInjector, FaultSpecError
+from sxtriage.sim.github import create_github_app
 from sxtriage.sim.sentry_api import STATE, add_routes, dumps
 
 _HTML_502 = "<html><head><title>502 Bad Gateway</title></head><body>bad gateway</body></html>"
@@ -95,12 +96,7 @@ class SimServer:
         app.router.add_get("/health", self._health)
         app.router.add_get("/api/0/", self._index)
         add_routes(app)
-        try:
-            from sxtriage.sim.github import create_github_app
-        except ModuleNotFoundError:
-            pass
-        else:
-            app.add_subapp("/github/", create_github_app())
+        app.add_subapp("/github/", create_github_app())
         return app
 
     async def _health(self, request: web.Request) -> web.Response:

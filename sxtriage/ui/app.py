@@ -1,33 +1,37 @@
-"""The Textual app: screens, keymap, themes; triage actions come from TriageKeysMixin."""
+"""The Textual app: screens, keymap, themes; triage actions come from TriageKeysMixin.
+
+The app shows a running `Session` (core/session.py): it subscribes to the session's
+events and turns notices into toasts.  A failed worker is reported by `LoudWorkers`
+(ui/workers.py): the log file and a toast, never swallowed.
+"""
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable, Coroutine
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from textual.app import App
 from textual.binding import Binding
 
+from sxtriage.core.events import Notice, SessionEvent
+from sxtriage.core.session import Session
 from sxtriage.models import Issue, IssueKey, utcnow
-from sxtriage.ui.backend import Backend
 from sxtriage.ui.bindings import bindings, check_keymap
 from sxtriage.ui.commands import SxCommands
 from sxtriage.ui.screens.feed import FeedScreen
 from sxtriage.ui.screens.help import HelpScreen
 from sxtriage.ui.screens.issue import IssueScreen
 from sxtriage.ui.theme import DEFAULT_THEME, load_themes
+from sxtriage.ui.triage_keys import TriageKeysMixin
+from sxtriage.ui.workers import LoudWorkers
+from sxtriage.ui.workflow_keys import unavailable_keys
 
-try:  # the triage part
-    from sxtriage.ui.triage_keys import TriageKeysMixin
-except ImportError:  # pragma: no cover - depends on the build
-
-    class TriageKeysMixin:  # type: ignore[no-redef]
-        """Placeholder until the triage actions are installed."""
+QUIT_ARMED_SECONDS = 4
 
 
-class SxTriageApp(TriageKeysMixin, App[int]):
+class SxTriageApp(TriageKeysMixin, LoudWorkers, App[int]):
     TITLE = "sxtriage"
     BINDINGS: list[Binding] = bindings("app")  # type: ignore[assignment]
     COMMANDS = App.COMMANDS | {SxCommands}
@@ -35,37 +39,44 @@ class SxTriageApp(TriageKeysMixin, App[int]):
 
     def __init__(
         self,
-        backend: Backend,
+        session: Session,
         *,
         clock: Callable[[], datetime] = utcnow,
-        start_backend: bool = True,
-        theme_dirs: list[Any] | None = None,
+        start_session: bool = True,
+        theme_dirs: list[Path] | None = None,
     ) -> None:
         super().__init__()
-        self.backend = backend
+        self.session = session
         self.now = clock
-        self.start_backend = start_backend
-        self.keymap_overrides, self.keymap_errors = check_keymap(dict(backend.settings.keymap))
+        self.start_session = start_session
+        self.keymap_overrides, self.keymap_errors = check_keymap(dict(session.settings.keymap))
         themes, self.theme_errors = load_themes(theme_dirs)
         self.user_themes = {t.name for t in themes}
         for theme in themes:
             self.register_theme(theme)
         self._quit_armed = False
-        backend.toast = self._toast
+        self._unsubscribe: Callable[[], None] | None = None
 
     # --- lifecycle ------------------------------------------
     async def on_mount(self) -> None:
         self.set_keymap(self.keymap_overrides)
-        wanted = self.backend.get_pref("theme") or self.backend.settings.theme
+        wanted = self.session.prefs.get("theme") or self.session.settings.theme
         self.theme = self._known_theme(wanted)
-        for line in [*self.keymap_errors, *self.theme_errors, *self.backend.alert_errors]:
+        for line in [*self.keymap_errors, *self.theme_errors, *self.session.alert_errors]:
             self.notify(line, severity="warning", timeout=8, markup=False)
+        self._unsubscribe = self.session.subscribe(self._session_event)
         await self.push_screen(FeedScreen(self))
-        if self.start_backend:
-            self.run_worker(self.backend.start(), group="backend", exit_on_error=False)
+        if self.start_session:
+            self.run_worker(self.session.start(), name="Starting the session", group="session")
 
     async def on_unmount(self) -> None:
-        await self.backend.stop()
+        if self._unsubscribe is not None:
+            self._unsubscribe()
+        await self.session.stop()
+
+    def _session_event(self, event: SessionEvent) -> None:
+        if isinstance(event, Notice):
+            self.notify(event.message, severity=event.severity, markup=False)
 
     def _known_theme(self, name: str | None) -> str:
         if name and name in self.available_themes:
@@ -76,23 +87,15 @@ class SxTriageApp(TriageKeysMixin, App[int]):
 
     def choose_theme(self, name: str) -> None:
         self.theme = self._known_theme(name)
-        self.run_worker(self.backend.set_pref("theme", self.theme), group="prefs")
-
-    def _toast(self, message: str, severity: str = "information") -> None:
-        level = severity if severity in ("information", "warning", "error") else "information"
-        self.notify(message, severity=level, markup=False)  # type: ignore[arg-type]
+        self.run_worker(self.session.prefs.set("theme", self.theme), name="Saving the theme")
 
     def run_command(self, factory: Callable[[], Coroutine[Any, Any, Any]]) -> None:
         async def go() -> None:
-            try:
-                result = await factory()
-            except Exception as exc:
-                self.notify(f"Command failed: {exc}", severity="error", markup=False)
-                return
+            result = await factory()
             if result:
                 self.notify(str(result), markup=False)
 
-        self.run_worker(go(), group="commands", exit_on_error=False)
+        self.run_worker(go(), name="The command", group="commands")
 
     # --- what the triage actions act on ------------------------------------------
     def feed_screen(self) -> FeedScreen | None:
@@ -108,7 +111,7 @@ class SxTriageApp(TriageKeysMixin, App[int]):
         feed = self.feed_screen()
         if feed is None or feed.issue_list.cursor_key is None:
             return None
-        return self.backend.feed.get(feed.issue_list.cursor_key)
+        return self.session.feed.get(feed.issue_list.cursor_key)
 
     def selected_issues(self) -> list[Issue]:
         screen = self.screen
@@ -119,7 +122,7 @@ class SxTriageApp(TriageKeysMixin, App[int]):
 
     # --- navigation ------------------------------------------
     def open_issue(self, key: IssueKey, *, replace: bool = False) -> None:
-        if self.backend.feed.get(key) is None:
+        if self.session.feed.get(key) is None:
             self.notify("That issue is no longer in the feed.", severity="warning")
             return
         feed = self.feed_screen()
@@ -134,43 +137,42 @@ class SxTriageApp(TriageKeysMixin, App[int]):
         """Mark the issue and the issues of other services sharing its traces (one
         incident) in the feed, so the bulk actions (assign, resolve…) apply to all."""
         issue = self.current_issue()
-        feed = self.feed_screen()
-        if issue is None or feed is None:
+        feed_screen = self.feed_screen()
+        if issue is None or feed_screen is None:
             self.notify("No issue selected: move the cursor onto an issue first.")
             return
-        group = [k for k in self.backend.group_of(issue.key) if self.backend.feed.get(k)]
+        feed = self.session.feed
+        group = [k for k in self.session.correlator.group_of(issue.key) if feed.get(k)]
         if len(group) < 2:
             self.notify(
                 f"{issue.short_id} shares no trace with another service's issue.", markup=False
             )
             return
-        while self.screen is not feed and len(self.screen_stack) > 2:
+        while self.screen is not feed_screen and len(self.screen_stack) > 2:
             self.pop_screen()
         # Show exactly the incident (whatever the filter hid), then mark all of it.
-        if self.backend.feed.query.text:
-            self.backend.feed.set_filter("")
-        if self.backend.feed.scope is not None:
-            self.backend.feed.set_scope(None)
-        feed.show_alert_issues(group, f"incident {issue.short_id}")
-        lst = feed.issue_list
-        lst.marks.update(self.backend.feed.order)  # the incident, as shown (linked issues too)
+        if feed.query.text:
+            feed.set_filter("")
+        if feed.scope is not None:
+            feed.set_scope(None)
+        feed_screen.show_alert_issues(group, f"incident {issue.short_id}")
+        lst = feed_screen.issue_list
+        lst.marks.update(feed.order)  # the incident, as shown (linked issues too)
         lst.refresh()
-        names = ", ".join(self.backend.feed.get(k).short_id for k in group)  # type: ignore[union-attr]
+        names = ", ".join(i.short_id for k in group if (i := feed.get(k)) is not None)
         self.notify(
             f"Marked {len(group)} related issues ({names}); A assigns them all to you.",
             markup=False,
         )
-        feed.refresh_status()
+        feed_screen.refresh_status()
 
     def action_help(self) -> None:
         if not isinstance(self.screen, HelpScreen):
-            from sxtriage.ui.workflow_keys import unavailable_keys
-
-            self.push_screen(HelpScreen(self.keymap_overrides, unavailable_keys(self.backend)))
+            self.push_screen(HelpScreen(self.keymap_overrides, unavailable_keys(self.session)))
 
     def action_request_quit(self) -> None:
-        triage = self.backend.triage
-        pending = len(getattr(triage, "pending", {}) or {}) if triage is not None else 0
+        triage = self.session.triage
+        pending = len(triage.pending) if triage is not None else 0
         if not pending or self._quit_armed:
             self.exit(0)
             return
@@ -179,18 +181,14 @@ class SxTriageApp(TriageKeysMixin, App[int]):
             f"{pending} action(s) still being sent (kept in the outbox and resent on the next "
             "start). Press q again to quit.",
             severity="warning",
-            timeout=4,
+            timeout=QUIT_ARMED_SECONDS,
         )
 
         def disarm() -> None:
             self._quit_armed = False
 
-        self.set_timer(4, disarm)
+        self.set_timer(QUIT_ARMED_SECONDS, disarm)
 
     async def action_back(self) -> None:
         if len(self.screen_stack) > 2:
             self.pop_screen()
-
-    async def wait_idle(self) -> None:
-        """Tests: let queued callbacks run."""
-        await asyncio.sleep(0)

@@ -8,36 +8,29 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import partial
-from typing import Any
+from typing import Any, cast
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.markup import escape
 
 from sxtriage.feed import SortKey
 from sxtriage.ui.bindings import REGISTRY, effective_keys, key_label
+from sxtriage.ui.host import Host
+from sxtriage.ui.screens.feed import FeedScreen
+from sxtriage.ui.screens.issue import IssueScreen
 from sxtriage.ui.text import safe
 
 Command = tuple[str, Callable[[], Any], str]
 
 
-def _triage_commands(app: Any) -> dict[str, Callable[[], Any]]:
-    """The triage part's palette commands that have no key in the registry."""
-    try:
-        from sxtriage.ui.triage_keys import triage_commands
-    except ImportError:  # pragma: no cover - depends on the build
-        return {}
-    try:
-        return dict(triage_commands(app))
-    except Exception:
-        return {}
-
-
 class SxCommands(Provider):
     def _commands(self) -> list[Command]:
-        app: Any = self.app
+        app = self.app
+        host = cast(Host, app)
+        session = host.session
         screen = self.screen
-        scope = getattr(screen, "SCOPE", None)
-        keymap: dict[str, str] = getattr(app, "keymap_overrides", {})
+        scope = screen.SCOPE if isinstance(screen, FeedScreen | IssueScreen) else None
+        keymap = host.keymap_overrides
         out: list[Command] = []
         for spec in REGISTRY:
             if not spec.palette:
@@ -52,23 +45,20 @@ class SxCommands(Provider):
                 (spec.description, partial(app.run_action, spec.action, target), f"key: {keys}")
             )
         for name in sorted(app.available_themes):
-            if name.startswith("sxtriage") or name in getattr(app, "user_themes", ()):
-                out.append((f"Theme: {name}", partial(app.choose_theme, name), "switch theme"))
-        if scope == "feed":
+            if name.startswith("sxtriage") or name in host.user_themes:
+                out.append((f"Theme: {name}", partial(host.choose_theme, name), "switch theme"))
+        if isinstance(screen, FeedScreen):
             for sort in SortKey:
                 label = sort.value.replace("_", " ")
                 out.append((f"Sort by {label}", partial(screen.set_sort, sort), "feed order"))
-            for n, svc in enumerate(["all", *app.backend.settings.services]):
+            for n, svc in enumerate(["all", *session.settings.services]):
                 out.append((f"Scope: {svc}", partial(screen.action_scope, n), f"key: {n}"))
-            sections = getattr(app.backend, "sections", None)
-            for n, view in enumerate(sections.views if sections is not None else []):
+            for n, view in enumerate(session.sections.views):
                 where = "Sentry saved view" if view.origin == "sentry" else "feed section"
                 name = escape(safe(view.name, limit=60))  # org data: plain text, not markup
                 out.append((f"View: {name}", partial(screen.show_view, n), where))
-        for title, factory in app.backend.commands.items():
-            out.append((title, partial(app.run_command, factory), "demo"))
-        for title, factory in _triage_commands(app).items():
-            out.append((title, partial(app.run_command, factory), "triage"))
+        for title, factory in session.commands.items():
+            out.append((title, partial(host.run_command, factory), "demo"))
         return out
 
     async def discover(self) -> Hits:

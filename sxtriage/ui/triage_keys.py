@@ -1,30 +1,23 @@
 """Triage key actions, mixed into the App: resolve, assign, tickets, links, undo; Sentry's
 workflow keys (archive, releases, priority, review, bookmark) come from WorkflowKeysMixin.
 
-The App provides `self.backend` (settings, store, feed, sentry, relay, triage,
+The App provides `self.session` (the running Session: settings, store, feed, triage,
 detail_for), `self.selected_issues()`, `self.current_issue()` and Textual's `notify`.
-Every action is handed to `backend.triage` (the TriageEngine); nothing here speaks HTTP
-except through the engine and the GitHub client, both in background tasks.
+Every action is handed to `session.triage` (the TriageEngine); nothing here speaks HTTP
+except through the engine, in background workers (a failure is reported by the app's
+`LoudWorkers`: a toast and the log file).
 """
 
 from __future__ import annotations
 
 import asyncio
-import uuid
-from collections.abc import Awaitable, Callable, Coroutine, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 from sxtriage.models import Action, ActionKind, Issue
 from sxtriage.sentry.capabilities import Feature
-from sxtriage.ui.workflow_keys import WorkflowKeysMixin
-
-
-def new_action(kind: ActionKind, issues: list[Issue], **fields: Any) -> Action:
-    return Action(id=uuid.uuid4().hex, kind=kind, issues=[i.key for i in issues], **fields)
-
-
-RETRY_FAILED = "Retry failed action"
-"""Palette title of `action_retry_failed` (the failure toast names it)."""
+from sxtriage.triage.actions import TriageEngine
+from sxtriage.ui.workflow_keys import WorkflowKeysMixin, new_action
 
 
 def _plural(n: int) -> str:
@@ -34,8 +27,7 @@ def _plural(n: int) -> str:
 class TriageKeysMixin(WorkflowKeysMixin):
     """Textual action methods for the triage keys (see ui/bindings.py for the keys)."""
 
-    # The App provides these; declared for type checkers only.
-    backend: Any
+    # The App provides these; declared for type checkers only (`session` in WorkflowKeysMixin).
     selected_issues: Callable[[], list[Issue]]
     current_issue: Callable[[], Issue | None]
     notify: Callable[..., None]
@@ -47,17 +39,9 @@ class TriageKeysMixin(WorkflowKeysMixin):
     link_env: Mapping[str, str] | None = None
     """Environment used to decide whether a browser can be shown; None = `os.environ`."""
 
-    def _on_mount(self) -> None:
-        """Offer the triage commands that have no registry key in the palette."""
-        backend = getattr(self, "backend", None)
-        commands = getattr(backend, "commands", None)
-        if getattr(backend, "triage", None) is not None and isinstance(commands, dict):
-            for title, factory in triage_commands(self).items():
-                commands.setdefault(title, factory)
-
     # --- helpers --------------------------------------------------------------------
-    def _engine(self) -> Any | None:
-        engine = getattr(getattr(self, "backend", None), "triage", None)
+    def _engine(self) -> TriageEngine | None:
+        engine = self.session.triage
         if engine is None:
             self.notify(
                 "Triage is not ready yet (no Sentry or relay connection).", severity="warning"
@@ -72,7 +56,7 @@ class TriageKeysMixin(WorkflowKeysMixin):
             )
         return issues
 
-    def _triage_targets(self) -> tuple[Any, list[Issue]] | None:
+    def _triage_targets(self) -> tuple[TriageEngine, list[Issue]] | None:
         """The triage engine and the issues an action applies to; None (after saying
         which is missing) when either is."""
         engine = self._engine()
@@ -104,13 +88,8 @@ class TriageKeysMixin(WorkflowKeysMixin):
         self.push_screen(ConfirmModal(text, _summary(issues)), done)
 
     def _spawn(self, coro: Awaitable[None]) -> None:
-        async def run() -> None:
-            try:
-                await coro
-            except Exception as exc:  # the app keeps running; the user sees why
-                self.notify(f"Action failed: {exc}", severity="error", markup=False)
-
-        self.run_worker(run(), group="triage", exit_on_error=False)
+        """Run in a worker; a failure says "Action failed: <why>" (LoudWorkers)."""
+        self.run_worker(coro, name="Action", group="triage")
 
     async def _submit(self, action: Action, issues: list[Issue]) -> None:
         engine = self._engine()
@@ -141,7 +120,7 @@ class TriageKeysMixin(WorkflowKeysMixin):
         from sxtriage.ui.modals.assign import AssignChoice, AssignModal
 
         async def open_modal() -> None:
-            services = getattr(getattr(self.backend, "settings", None), "services", None)
+            services = self.session.settings.services
             candidates = await engine.assign_candidates(issues, services)
 
             def chosen(choice: AssignChoice | None) -> None:
@@ -203,7 +182,7 @@ class TriageKeysMixin(WorkflowKeysMixin):
         issue = self.current_issue()
         if issue is None:
             return
-        engine = getattr(getattr(self, "backend", None), "triage", None)
+        engine = self.session.triage
         url = issue.linked_ticket or (engine.linked_tickets.get(issue.key) if engine else None)
         if not url:
             self.notify(
@@ -274,31 +253,15 @@ class TriageKeysMixin(WorkflowKeysMixin):
         return f"Retrying {count} failed action(s)."
 
     def action_handoff(self) -> None:
-        backend = getattr(self, "backend", None)
-        if backend is None:
-            return
         from sxtriage.triage.handoff import write_handoff
 
+        session = self.session
+
         async def go() -> None:
-            path = await asyncio.to_thread(write_handoff, backend.settings, backend.store)
+            path = await asyncio.to_thread(write_handoff, session.settings, session.store)
             self.notify(f"Handoff report written to {path}", markup=False)
 
         self._spawn(go())
-
-
-def triage_commands(app: Any) -> dict[str, Callable[[], Coroutine[Any, Any, Any]]]:
-    """Palette commands (title → coroutine factory) for triage actions without a key.
-
-    Skipped for the ones the key registry already offers in the palette.
-    """
-    try:
-        from sxtriage.ui.bindings import BY_ID
-    except ImportError:  # pragma: no cover - depends on the build
-        BY_ID = {}
-    out: dict[str, Callable[[], Coroutine[Any, Any, Any]]] = {}
-    if "retry_failed" not in BY_ID:
-        out[RETRY_FAILED] = app.retry_failed_message
-    return out
 
 
 def _summary(issues: list[Issue], limit: int = 5) -> str:

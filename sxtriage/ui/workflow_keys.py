@@ -7,11 +7,20 @@ line and nothing is sent.  Modals return data; the TriageEngine does the I/O.
 
 from __future__ import annotations
 
+import asyncio
+import logging
+import uuid
 from collections.abc import Awaitable, Callable
+from datetime import datetime
 from typing import Any
 
+from sxtriage.core.session import Session
 from sxtriage.models import Action, ActionKind, IgnoreSpec, Issue, Source
 from sxtriage.sentry.capabilities import FULL, Capabilities, Feature
+from sxtriage.triage.actions import TriageEngine
+from sxtriage.ui.bindings import REGISTRY
+
+log = logging.getLogger(__name__)
 
 FEATURE_NAMES = {
     Feature.PRIORITY: "Priority",
@@ -25,16 +34,18 @@ FEATURE_NAMES = {
 }
 
 
-def capabilities_of(backend: Any) -> Capabilities:
-    caps = getattr(getattr(backend, "sentry", None), "capabilities", None)
-    return caps if isinstance(caps, Capabilities) else FULL
+def new_action(kind: ActionKind, issues: list[Issue], **fields: Any) -> Action:
+    return Action(id=uuid.uuid4().hex, kind=kind, issues=[i.key for i in issues], **fields)
 
 
-def unavailable_keys(backend: Any) -> dict[str, str]:
+def capabilities_of(session: Session) -> Capabilities:
+    """What the Sentry server can do; everything when there is no Sentry (relay only)."""
+    return session.sentry.capabilities if session.sentry is not None else FULL
+
+
+def unavailable_keys(session: Session) -> dict[str, str]:
     """Binding id → why the server cannot do it (for `?` help)."""
-    from sxtriage.ui.bindings import REGISTRY
-
-    caps = capabilities_of(backend)
+    caps = capabilities_of(session)
     out: dict[str, str] = {}
     for spec in REGISTRY:
         if spec.feature and (reason := caps.reason(Feature(spec.feature))):
@@ -46,21 +57,22 @@ RELEASE_LOOKUPS = 25
 """At most this many latest events are fetched to learn whether issues carry a release."""
 
 
-async def without_release(backend: Any, issues: list[Issue]) -> list[Issue]:
+async def without_release(session: Session, issues: list[Issue]) -> list[Issue]:
     """The issues whose events carry no release.  An issue's own release fields decide
     when set (the issue list of Sentry leaves them out), else its latest event does."""
-    import asyncio
-
     unknown = [i for i in issues if not (i.release or i.first_release)]
 
     async def carries(issue: Issue) -> bool:
-        source = backend.detail_for(issue)
+        source = session.detail_for(issue)
         if source is None:
             return False
         try:
             event = await source.latest_event(issue)
-        except Exception:
-            return True  # cannot tell: do not stop the user on a failed lookup
+        except Exception as exc:
+            # Only a hint: whatever the server or the network answered (untrusted, maybe
+            # malformed), the user is not stopped; "cannot tell" counts as carrying one.
+            log.info("release lookup for %s failed: %r", issue.short_id, exc)
+            return True
         return bool(event is not None and event.release)
 
     looked = unknown[:RELEASE_LOOKUPS]
@@ -70,11 +82,11 @@ async def without_release(backend: Any, issues: list[Issue]) -> list[Issue]:
 
 class WorkflowKeysMixin:
     # Provided by TriageKeysMixin / the App.
-    backend: Any
-    now: Callable[[], Any]
+    session: Session
+    now: Callable[[], datetime]
     notify: Callable[..., None]
     push_screen: Callable[..., Any]
-    _triage_targets: Callable[[], tuple[Any, list[Issue]] | None]
+    _triage_targets: Callable[[], tuple[TriageEngine, list[Issue]] | None]
     _confirm_then: Callable[..., None]
     _spawn: Callable[[Awaitable[None]], None]
     _submit: Callable[[Action, list[Issue]], Awaitable[None]]
@@ -84,7 +96,7 @@ class WorkflowKeysMixin:
         """True (after saying why) when Sentry issues need a feature the server lacks."""
         if not any(i.source is Source.SENTRY for i in issues):
             return False
-        reason = capabilities_of(self.backend).reason(feature)
+        reason = capabilities_of(self.session).reason(feature)
         if reason:
             name = FEATURE_NAMES.get(feature, feature.value)
             self.notify(f"{name} is unavailable: {reason}", severity="warning", markup=False)
@@ -114,8 +126,6 @@ class WorkflowKeysMixin:
         title: str | None = None,
         **fields: Any,
     ) -> None:
-        from sxtriage.ui.triage_keys import new_action
-
         action = new_action(kind, issues, **fields)
         self._confirm_then(issues, verb, lambda: self._submit(action, issues), title=title)
 
@@ -127,7 +137,7 @@ class WorkflowKeysMixin:
         _engine, issues = ready
         from sxtriage.ui.modals.archive import ArchiveModal
 
-        caps = capabilities_of(self.backend)
+        caps = capabilities_of(self.session)
         sentry = any(i.source is Source.SENTRY for i in issues)
 
         def why(feature: Feature) -> str | None:
@@ -165,7 +175,7 @@ class WorkflowKeysMixin:
                 self._go(ActionKind.ARCHIVE, issues, "Archive", ignore=spec)
 
         async def check() -> None:
-            missing = await without_release(self.backend, issues)
+            missing = await without_release(self.session, issues)
             if not missing:
                 self._go(ActionKind.RESOLVE_NEXT_RELEASE, issues, "Resolve in next release")
                 return
@@ -196,15 +206,13 @@ class WorkflowKeysMixin:
                 markup=False,
             )
             return
-        engine = self.backend.triage
+        engine = self.session.triage
+        if engine is None:
+            return
         from sxtriage.ui.modals.release import ReleaseModal
 
         async def load() -> None:
-            try:
-                releases = await engine.releases(projects[0])
-            except Exception as exc:
-                self.notify(f"Could not list releases: {exc}", severity="error", markup=False)
-                return
+            releases = await engine.releases(projects[0])  # a failure: LoudWorkers says why
             if not releases:
                 self.notify(
                     f"Sentry has no release of {projects[0]}: resolve now (r) or archive (i).",

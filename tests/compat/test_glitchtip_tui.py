@@ -1,4 +1,4 @@
-"""The TUI on a real GlitchTip, wired exactly as `sxtriage` wires it (`build_backend`), driven
+"""The TUI on a real GlitchTip, wired exactly as `sxtriage` wires it (`build_session`), driven
 with Textual's Pilot: the feed fills and goes live, an issue opens with its real stack and
 breadcrumbs, the triage keys change GlitchTip (checked in its own API), and the keys of
 what GlitchTip cannot do say why instead of sending a request it would answer with a 500."""
@@ -26,8 +26,8 @@ SIZE = (160, 45)
 
 @pytest.fixture
 async def gt_stack(glitchtip: CompatServer, tmp_path: Path) -> AsyncIterator[TriageStack]:
+    from sxtriage.core.build import build_session
     from sxtriage.ui.app import SxTriageApp
-    from sxtriage.ui.run import build_backend
 
     settings = Settings(
         data_dir=tmp_path,
@@ -39,9 +39,9 @@ async def gt_stack(glitchtip: CompatServer, tmp_path: Path) -> AsyncIterator[Tri
         me="owner@compat.example.com",
     )
     store = Store(tmp_path / "tui.db")
-    backend = build_backend(settings, store)
-    app = SxTriageApp(backend)
-    stack = TriageStack(None, None, store, backend, app)
+    session = build_session(settings, store)
+    app = SxTriageApp(session)
+    stack = TriageStack(None, None, store, session, app)
     app.link_opener = lambda url: stack.opened.append(url) or True  # type: ignore[assignment]
     notify = app.notify
 
@@ -53,7 +53,7 @@ async def gt_stack(glitchtip: CompatServer, tmp_path: Path) -> AsyncIterator[Tri
     try:
         yield stack
     finally:
-        await backend.stop()
+        await session.stop()
         store.close()
 
 
@@ -63,8 +63,8 @@ def key_of(raw: dict[str, Any]) -> IssueKey:
 
 async def in_feed(s: TriageStack, pilot: Any, *raws: dict[str, Any], within: float = 20) -> None:
     keys = [key_of(r) for r in raws]
-    await s.until(pilot, lambda: all(k in s.backend.feed.issues for k in keys), "the feed", within)
-    await s.until(pilot, lambda: s.backend.triage._worker is not None, "the outbox worker")
+    await s.until(pilot, lambda: all(k in s.session.feed.issues for k in keys), "the feed", within)
+    await s.until(pilot, lambda: s.session.triage._worker is not None, "the outbox worker")
 
 
 async def glitchtip_status(glitchtip: CompatServer, key: IssueKey) -> str:
@@ -80,7 +80,7 @@ async def until_status(
     while [await glitchtip_status(glitchtip, k) for k in keys] != [status] * len(keys):
         assert loop.time() < deadline, f"GlitchTip never showed {status} for {keys}"
         await pilot.pause(0.1)
-    await s.until(pilot, lambda: not s.backend.triage.pending, f"{status} to settle")
+    await s.until(pilot, lambda: not s.session.triage.pending, f"{status} to settle")
 
 
 async def test_feed_goes_live_and_an_issue_opens_with_its_stack(
@@ -95,7 +95,7 @@ async def test_feed_goes_live_and_an_issue_opens_with_its_stack(
         assert sent[0].marker in s.row(key_of(raw))
         live, _ = await glitchtip.send_and_wait("web")  # while the app runs
         await in_feed(s, pilot, live, within=6)  # a few 1 s polls, never the 300 s reconcile
-        assert s.backend.feed.get(key_of(live)).service == "web"
+        assert s.session.feed.get(key_of(live)).service == "web"
 
         await s.cursor_on(pilot, key_of(raw))
         await pilot.press("enter")
@@ -168,9 +168,9 @@ async def test_keys_glitchtip_cannot_serve_say_why(
     async with s.app.run_test(size=SIZE) as pilot:
         await in_feed(s, pilot, raw)
         await s.cursor_on(pilot, key_of(raw))
-        s.backend.set_paused(True)  # the poller's requests out of the count
+        s.session.set_paused(True)  # the poller's requests out of the count
         await pilot.pause(0.2)
-        before = s.backend.sentry.requests
+        before = s.session.sentry.requests
         await pilot.press(*keys)
         await s.until(
             pilot,
@@ -181,6 +181,6 @@ async def test_keys_glitchtip_cannot_serve_say_why(
         message = next(m for m in s.messages() if "unavailable" in m)
         assert words in message.lower()
         assert s.app.screen is s.app.feed_screen()  # no modal opened
-        assert not s.backend.triage.pending and not s.backend.triage.failed
-        assert s.backend.sentry.requests == before  # refused here: no request at all
+        assert not s.session.triage.pending and not s.session.triage.failed
+        assert s.session.sentry.requests == before  # refused here: no request at all
         assert await glitchtip_status(glitchtip, key_of(raw)) == "unresolved"

@@ -16,4 +16,4 @@ def test_scene(scene: Scene, snap_compare: Any, tmp_path: Path) -> None:
     try:
         assert snap_compare(app, terminal_size=scene.size, run_before=scene_pilot(scene))
     finally:
-        app.backend.store.close()
+        app.session.store.close()

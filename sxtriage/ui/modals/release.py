@@ -7,7 +7,6 @@ they send nothing."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 from rich.text import Text
 from textual import on
@@ -18,6 +17,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
+from sxtriage.models import Release
 from sxtriage.ui.text import relative, safe
 
 
@@ -40,14 +40,14 @@ class ReleaseModal(ModalScreen[str | None]):
     ]
 
     def __init__(
-        self, releases: list[Any], *, project: str | None, count: int = 1, now: datetime
+        self, releases: list[Release], *, project: str | None, count: int = 1, now: datetime
     ) -> None:
         super().__init__()
         self.releases = list(releases)
         self._project = project
         self._count = count
         self._now = now
-        self.shown: list[Any] = list(self.releases)
+        self.shown: list[Release] = list(self.releases)
 
     def compose(self) -> ComposeResult:
         what = "this issue" if self._count == 1 else f"{self._count} issues"
@@ -62,9 +62,9 @@ class ReleaseModal(ModalScreen[str | None]):
         self._fill()
         self.query_one(Input).focus()
 
-    def _label(self, release: Any, newest: bool) -> Text:
+    def _label(self, release: Release, newest: bool) -> Text:
         line = Text(safe(release.version, limit=60))
-        when = getattr(release, "date_created", None)
+        when = release.date_created
         if when is not None:
             line.append(f"  {relative(when, self._now)} ago", style="dim")
         if newest:

@@ -2,36 +2,43 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable, Container
+from datetime import datetime
 
 from textual import on
 from textual.app import ComposeResult
 from textual.screen import Screen
 from textual.widgets import Footer
 
+from sxtriage.core.events import (
+    AlertsChanged,
+    FeedChanged,
+    HealthChanged,
+    SessionEvent,
+    ViewsChanged,
+)
 from sxtriage.feed import FeedChange, SortKey
-from sxtriage.models import Issue, IssueKey, Source, SourceHealth
+from sxtriage.models import Issue, IssueKey, Source
 from sxtriage.search import SearchError
+from sxtriage.triage.alerts import AlertChange, Firing
 from sxtriage.ui.bindings import bindings
+from sxtriage.ui.host import Host
 from sxtriage.ui.rows import RowNote
 from sxtriage.ui.text import relative
+from sxtriage.ui.widgets.alerts_strip import AlertsStrip, worst_first
 from sxtriage.ui.widgets.banner import Banner
 from sxtriage.ui.widgets.filter_bar import FilterBar
 from sxtriage.ui.widgets.issue_list import IssueList
 from sxtriage.ui.widgets.service_bar import ServiceBar
 from sxtriage.ui.widgets.status_line import StatusLine
-
-try:  # another part; the feed works without it
-    from sxtriage.ui.widgets.alerts_strip import AlertsStrip, worst_first
-except ImportError:  # pragma: no cover - depends on the build
-    AlertsStrip = None  # type: ignore[assignment,misc]
+from sxtriage.ui.workers import LoudWorkers
 
 SORTS = list(SortKey)
 RING_AGAIN_AFTER = 300.0
 """Seconds before the same rule of the same service may ring and toast again."""
 
 
-class FeedScreen(Screen[None]):
+class FeedScreen(LoudWorkers, Screen[None]):
     SCOPE = "feed"
     BINDINGS = bindings("feed")
     DEFAULT_CSS = """
@@ -39,24 +46,23 @@ class FeedScreen(Screen[None]):
     FeedScreen AlertsStrip { height: auto; max-height: 2; }
     """
 
-    def __init__(self, app_: Any) -> None:
+    def __init__(self, app_: Host) -> None:
         super().__init__(id="feed")
         self.sx = app_
-        self.backend = app_.backend
-        self.feed = self.backend.feed
-        self._unsubscribe: Any = None
+        self.session = app_.session
+        self.feed = self.session.feed
+        self._unsubscribe: Callable[[], None] | None = None
         self._chrome_due = False
         self._rung: dict[tuple[str, str], float] = {}
 
     def compose(self) -> ComposeResult:
         yield Banner(id="banner")
-        if AlertsStrip is not None:
-            yield AlertsStrip(id="alerts")
-        yield ServiceBar(list(self.backend.settings.services))
+        yield AlertsStrip(id="alerts")
+        yield ServiceBar(list(self.session.settings.services))
         yield IssueList(
             self.feed, now=self.sx.now, pending=self._pending, note=self._note, id="issues"
         )
-        yield FilterBar(history=self.backend.get_pref("filter_history", []))
+        yield FilterBar(history=self.session.prefs.get("filter_history", []))
         yield StatusLine(id="status")
         yield Footer()
 
@@ -64,19 +70,16 @@ class FeedScreen(Screen[None]):
     def issue_list(self) -> IssueList:
         return self.query_one(IssueList)
 
-    def _pending(self) -> Any:
-        triage = self.backend.triage
+    def _pending(self) -> Container[IssueKey]:
+        triage = self.session.triage
         return triage.pending if triage is not None else ()
 
     def _note(self, issue: Issue) -> RowNote:
-        backend = self.backend
-        return RowNote(backend.is_multi_service(issue.key), backend.suspect_release(issue))
+        correlator = self.session.correlator
+        return RowNote(correlator.is_multi_service(issue.key), correlator.suspect_release(issue))
 
     def on_mount(self) -> None:
-        self._unsubscribe = self.feed.subscribe(self._on_change)
-        self.backend.view_listeners.append(self.refresh_status)
-        self.backend.health_listeners.append(self._on_health)
-        self.backend.alert_listeners.append(self._on_alerts)
+        self._unsubscribe = self.session.subscribe(self._on_session)
         self.issue_list.focus()
         self.issue_list.feed_changed(FeedChange(reordered=True))
         self.set_interval(1.0, self._tick)
@@ -85,15 +88,19 @@ class FeedScreen(Screen[None]):
     def on_unmount(self) -> None:
         if self._unsubscribe is not None:
             self._unsubscribe()
-        for listeners, fn in (
-            (self.backend.health_listeners, self._on_health),
-            (self.backend.alert_listeners, self._on_alerts),
-            (self.backend.view_listeners, self.refresh_status),
-        ):
-            if fn in listeners:
-                listeners.remove(fn)
 
     # --- live updates ------------------------------------------
+    def _on_session(self, event: SessionEvent) -> None:
+        match event:
+            case FeedChanged(change):
+                self._on_change(change)
+            case HealthChanged():
+                self.refresh_chrome()
+            case AlertsChanged(firing, changes):
+                self._on_alerts(firing, changes)
+            case ViewsChanged():
+                self.refresh_status()
+
     def _on_change(self, change: FeedChange) -> None:
         self.issue_list.feed_changed(change)
         self.refresh_status()
@@ -105,17 +112,13 @@ class FeedScreen(Screen[None]):
         self._chrome_due = False
         self.refresh_chrome()
 
-    def _on_health(self, health: SourceHealth) -> None:
-        self.refresh_chrome()
-
-    def _on_alerts(self, firing: list[Any], changes: list[Any]) -> None:
+    def _on_alerts(self, firing: list[Firing], changes: list[AlertChange]) -> None:
         """Worst first in the strip; a bell and a toast for a new firing that rings."""
-        if AlertsStrip is not None:
-            self.query_one(AlertsStrip).update_alerts(worst_first(firing))
-        now = self.backend.clock()
+        self.query_one(AlertsStrip).update_alerts(worst_first(firing))
+        now = self.session.clock()
         ring = []
         for change in changes:
-            if getattr(change, "kind", None) != "fired" or not getattr(change, "bell", False):
+            if change.kind != "fired" or not change.bell:
                 continue
             ident = (change.firing.rule_id, change.firing.service)
             if now - self._rung.get(ident, float("-inf")) >= RING_AGAIN_AFTER:
@@ -127,34 +130,33 @@ class FeedScreen(Screen[None]):
             self.sx.notify(f"Alert: {ring[0]}{more}", severity="warning", timeout=6, markup=False)
 
     def _tick(self) -> None:
-        self.backend.tick()
+        self.session.tick()
         self.issue_list.expire_flash()
         self.refresh_chrome()
-        alerts = self.backend.alerts
-        if AlertsStrip is not None and alerts is not None:
-            strip = self.query_one(AlertsStrip)
-            if strip.firing:  # values and issue counts move while a rule keeps firing
-                strip.update_alerts(worst_first(alerts.firing))
+        strip = self.query_one(AlertsStrip)
+        if strip.firing:  # values and issue counts move while a rule keeps firing
+            strip.update_alerts(worst_first(self.session.alerts.firing))
 
     def refresh_chrome(self) -> None:
         now = self.sx.now()
-        down = [h for h in self.backend.health.values() if not h.ok]
+        down = [h for h in self.session.health.values() if not h.ok]
         self.query_one(Banner).show(down, now)
-        services = list(self.backend.settings.services)
+        services = list(self.session.settings.services)
+        releases = self.session.correlator.releases
         stamp = now.timestamp()
         self.query_one(ServiceBar).show(
             {s: self.feed.stats(s) for s in services},
             {s: self.feed.rate(s, stamp) for s in services},
             self._health_text(now),
             self.feed.scope,
-            {s: self.backend.latest_release(s) for s in services},
+            {s: releases.latest_info(s) for s in services},
         )
         self.refresh_status()
 
-    def _health_text(self, now: Any) -> str:
+    def _health_text(self, now: datetime) -> str:
         parts = []
         for name in ("sentry", "relay"):
-            health = self.backend.health.get(name)
+            health = self.session.health.get(name)
             if health is None:
                 continue
             if health.ok:
@@ -174,7 +176,7 @@ class FeedScreen(Screen[None]):
             scope=self.feed.scope,
             sort=self.feed.sort.value,
             query=self._query_text(),
-            view=self.backend.sections.label(self.feed),
+            view=self.session.sections.label(self.feed),
         )
 
     def _query_text(self) -> str:
@@ -193,7 +195,7 @@ class FeedScreen(Screen[None]):
         "N new" counts what arrived meanwhile."""
         lst = self.issue_list
         lst.set_paused(not lst.paused)
-        self.backend.set_paused(lst.paused)
+        self.session.set_paused(lst.paused)
         self.refresh_status()
 
     def action_jump_alert(self) -> None:
@@ -201,7 +203,7 @@ class FeedScreen(Screen[None]):
         if self.feed.pinned is not None:
             self.show_alert_issues(None)
             return
-        if AlertsStrip is None or not self.query_one(AlertsStrip).jump(0):
+        if not self.query_one(AlertsStrip).jump(0):
             self.sx.notify("No alert is firing.", timeout=2)
 
     def show_alert_issues(self, keys: list[IssueKey] | None, label: str = "") -> None:
@@ -223,7 +225,7 @@ class FeedScreen(Screen[None]):
 
     def action_next_view(self) -> None:
         """The next feed section: All → config.toml's views → the org's saved views."""
-        sections = self.backend.sections
+        sections = self.session.sections
         if len(sections.views) < 2:
             self.sx.notify(
                 "No views yet: add [[views]] to config.toml (name, query, sort, services); "
@@ -234,12 +236,12 @@ class FeedScreen(Screen[None]):
         self.show_view(sections.current + 1)
 
     def show_view(self, index: int) -> None:
-        sections = self.backend.sections
+        sections = self.session.sections
         error = sections.switch(self.feed, index)
         if error is not None:
             self.sx.notify(error, severity="warning", markup=False)
             return
-        self.backend.filter_changed(self.feed.query.text)
+        self.session.filter_changed(self.feed.query.text)
         view = sections.view
         where = " (Sentry)" if view.origin == "sentry" else ""
         self.sx.notify(f"View: {view.name}{where}", timeout=2, markup=False)
@@ -254,7 +256,7 @@ class FeedScreen(Screen[None]):
         self.sx.notify(f"Sorted by {sort.value.replace('_', ' ')}", timeout=2)
 
     def action_scope(self, number: int) -> None:
-        services = list(self.backend.settings.services)
+        services = list(self.session.settings.services)
         if number == 0:
             if self.feed.pinned is not None:
                 self.feed.set_pinned(None)
@@ -271,8 +273,9 @@ class FeedScreen(Screen[None]):
     def _opened(self, event: IssueList.Opened) -> None:
         self.sx.open_issue(event.key)
 
-    def on_alerts_strip_jump(self, event: Any) -> None:
-        """AlertsStrip.Jump: show the firing alert's issues."""
+    @on(AlertsStrip.Jump)
+    def _alert_jump(self, event: AlertsStrip.Jump) -> None:
+        """Show the firing alert's issues."""
         firing = event.firing
         if not event.keys:
             self.sx.notify(f"{firing.service} · {firing.rule_name}: no issue to show", timeout=3)
@@ -291,7 +294,7 @@ class FeedScreen(Screen[None]):
         except SearchError as exc:
             bar.show_error(str(exc))
             return False
-        self.backend.filter_changed(text)
+        self.session.filter_changed(text)
         server_only = self.feed.query.server_only
         bar.show_note(
             f"{', '.join(server_only)}: only Sentry evaluates this; local (relay) issues "
@@ -315,7 +318,10 @@ class FeedScreen(Screen[None]):
         bar.close()
         self.issue_list.focus()
         if event.accepted:
-            self.run_worker(self.backend.set_pref("filter_history", bar.history))
+            self.run_worker(
+                self.session.prefs.set("filter_history", bar.history),
+                name="Saving the filter history",
+            )
             if self.feed.query.server_only:
                 terms = ", ".join(self.feed.query.server_only)
                 self.sx.notify(

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
@@ -14,18 +12,16 @@ from textual.widgets import Footer, Static, TabbedContent, TabPane
 from sxtriage.models import Event, Issue, IssueKey, Trace
 from sxtriage.ui import detail
 from sxtriage.ui.bindings import bindings
+from sxtriage.ui.host import Host
 from sxtriage.ui.text import safe
 from sxtriage.ui.widgets.lines_view import LinesView
-
-try:  # another part; the screen works without it
-    from sxtriage.ui.widgets.related_panel import RelatedPanel
-except ImportError:  # pragma: no cover - depends on the build
-    RelatedPanel = None  # type: ignore[assignment,misc]
+from sxtriage.ui.widgets.related_panel import RelatedPanel
+from sxtriage.ui.workers import LoudWorkers
 
 TABS = ("overview", "stack", "crumbs", "trace", "events")
 
 
-class IssueScreen(Screen[None]):
+class IssueScreen(LoudWorkers, Screen[None]):
     SCOPE = "issue"
     BINDINGS = bindings("issue")
     DEFAULT_CSS = """
@@ -38,12 +34,12 @@ class IssueScreen(Screen[None]):
     IssueScreen TabPane { padding: 0; }
     """
 
-    def __init__(self, app_: Any, key: IssueKey) -> None:
+    def __init__(self, app_: Host, key: IssueKey) -> None:
         super().__init__()
         self.sx = app_
-        self.backend = app_.backend
+        self.session = app_.session
         self.key = key
-        self._issue: Issue | None = self.backend.feed.get(key)
+        self._issue: Issue | None = self.session.feed.get(key)
         self.event: Event | None = None
         self.events: list[Event] = []
         self.trace: Trace | None = None
@@ -53,7 +49,7 @@ class IssueScreen(Screen[None]):
 
     @property
     def issue(self) -> Issue | None:
-        return self.backend.feed.get(self.key) or self._issue
+        return self.session.feed.get(self.key) or self._issue
 
     def compose(self) -> ComposeResult:
         yield Static(id="issue-head")
@@ -69,8 +65,7 @@ class IssueScreen(Screen[None]):
                     yield LinesView(id="trace-view")
                 with TabPane("Events", id="events"):
                     yield LinesView(id="events-view")
-            if RelatedPanel is not None:
-                yield RelatedPanel(id="related")
+            yield RelatedPanel(id="related")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -78,10 +73,11 @@ class IssueScreen(Screen[None]):
         self.load()
 
     # --- loading ------------------------------------------
-    @work(exclusive=True, group="detail")
+    @work(exclusive=True, group="detail", name="Loading the event", exit_on_error=False)
     async def load(self, event_id: str | None = None) -> None:
+        """A failure is reported by `LoudWorkers`; the screen keeps what it has."""
         issue = self.issue
-        source = self.backend.detail_for(issue) if issue is not None else None
+        source = self.session.detail_for(issue) if issue is not None else None
         if issue is None or source is None:
             self.busy = False
             self.sx.notify("No detail source for this issue (offline).", severity="warning")
@@ -96,11 +92,10 @@ class IssueScreen(Screen[None]):
             trace_id = self.event.trace_id if self.event is not None else None
             self.trace = await source.trace(trace_id) if trace_id else None
             if self.trace is not None:
-                self.backend.observe_trace(self.trace, issue.source)
-        except Exception as exc:  # the screen keeps working on what it has
-            self.sx.notify(f"Could not load the event: {exc}", severity="error", markup=False)
-        self.busy = False
-        self.render_all()
+                self.session.observe_trace(self.trace, issue.source)
+        finally:
+            self.busy = False
+            self.render_all()
 
     # --- rendering ------------------------------------------
     def render_all(self) -> None:
@@ -142,7 +137,7 @@ class IssueScreen(Screen[None]):
                 fill["first_release"] = oldest.release or event.release
         shown = issue.model_copy(update=fill) if fill else issue
         text = detail.overview(shown, event, self.sx.now())
-        suspect = self.backend.suspect_release(issue)
+        suspect = self.session.correlator.suspect_release(issue)
         if not suspect:
             return text
         note = Text()
@@ -159,9 +154,7 @@ class IssueScreen(Screen[None]):
         self.query_one("#crumbs-view", LinesView).set_lines(lines)
 
     def _render_related(self) -> None:
-        if RelatedPanel is None:
-            return
-        items = self.backend.related(self.key)
+        items = self.session.correlator.related(self.key)
         panel = self.query_one(RelatedPanel)
         panel.set_class(bool(items) and self.size.width >= 100, "-show")
         if items:
@@ -169,7 +162,7 @@ class IssueScreen(Screen[None]):
 
     # --- actions ------------------------------------------
     def action_back(self) -> None:
-        self.sx.pop_screen()
+        self.app.pop_screen()
 
     def _switch(self, step: int) -> None:
         tabs = self.query_one(TabbedContent)
@@ -234,7 +227,7 @@ class IssueScreen(Screen[None]):
             self.jump_to(target.span.issue_ids)
 
     def jump_to(self, issue_ids: list[str]) -> None:
-        for key, _issue in self.backend.feed.issues.items():
+        for key in self.session.feed.issues:
             if key[1] in issue_ids and key != self.key:
                 self.sx.open_issue(key, replace=True)
                 return
@@ -242,15 +235,14 @@ class IssueScreen(Screen[None]):
 
     def action_jump_related(self) -> None:
         """Open the related issue highlighted in the panel (the first one by default)."""
-        items = self.backend.related(self.key)
+        items = self.session.correlator.related(self.key)
         if not items:
             self.sx.notify("No issue of another service shares a trace with this one.")
             return
-        if RelatedPanel is not None and self.query_one(RelatedPanel).jump():
+        if self.query_one(RelatedPanel).jump():
             return
         self.sx.open_issue(items[0].key, replace=True)
 
-    def on_related_panel_jump(self, message: Any) -> None:
-        key = getattr(message, "key", None)
-        if key is not None:
-            self.sx.open_issue(key, replace=True)
+    @on(RelatedPanel.Jump)
+    def _related_jump(self, message: RelatedPanel.Jump) -> None:
+        self.sx.open_issue(message.key, replace=True)

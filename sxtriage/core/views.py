@@ -3,19 +3,22 @@ the org's saved issue views from Sentry (`list_issue_views()`; Sentry's
 src/sentry/issues/endpoints/organization_group_search_views.py).
 
 A section is a query, a sort and a set of services.  Switching to one applies them to the
-feed; switching back to "All" restores what you had there.  No I/O here: the backend
-loads Sentry's views and hands them over.
+feed; switching back to "All" restores what you had there.  The only I/O is
+`load_sentry_views`, which the session runs in the background.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
 
+from sxtriage.config import ViewConfig
 from sxtriage.feed import Feed, SortKey
 from sxtriage.models import IssueView
+from sxtriage.ports import SentrySource
 from sxtriage.search import SearchError
+from sxtriage.sentry.capabilities import Feature
+from sxtriage.sentry.errors import NotFound, SentryError, Unsupported
 
 ALL = IssueView(id="all", name="All", query="", origin="config")
 SORTS = {
@@ -45,16 +48,16 @@ class ViewSections:
     """The filter text the current section set (to tell when the user edited it)."""
 
     @classmethod
-    def from_config(cls, configured: Iterable[object]) -> ViewSections:
+    def from_config(cls, configured: Iterable[ViewConfig]) -> ViewSections:
         out = cls()
         for n, view in enumerate(configured):
             out.views.append(
                 IssueView(
                     id=f"config:{n}",
-                    name=str(getattr(view, "name", f"view {n + 1}")),
-                    query=str(getattr(view, "query", "") or ""),
-                    sort=str(getattr(view, "sort", "date") or "date"),
-                    services=list(getattr(view, "services", []) or []),
+                    name=view.name,
+                    query=view.query,
+                    sort=view.sort,
+                    services=list(view.services),
                     origin="config",
                 )
             )
@@ -119,26 +122,17 @@ class ViewSections:
         return None
 
 
-async def load_sentry_views(
-    sentry: Any, sections: ViewSections, toast: Callable[[str, str], Any]
-) -> int:
+async def load_sentry_views(sentry: SentrySource, sections: ViewSections) -> int | str:
     """Add the org's saved issue views to `sections`; returns how many (0 when the server
-    lacks the feature).  A failure is one warning line; the feed keeps working."""
-    from sxtriage.sentry.capabilities import Feature
-
-    if sentry is None or not hasattr(sentry, "list_issue_views"):
-        return 0
+    lacks the feature), or a one-line warning when they could not be loaded (the feed
+    keeps working)."""
     try:
-        detect = getattr(sentry, "detect", None)
-        if detect is not None:
-            await detect()
-        caps = getattr(sentry, "capabilities", None)
-        if caps is not None and not caps.has(Feature.ISSUE_VIEWS):
+        await sentry.detect()
+        if not sentry.capabilities.has(Feature.ISSUE_VIEWS):
             return 0
         views = await sentry.list_issue_views()
-    except Exception as exc:
-        if type(exc).__name__ in ("NotFound", "Unsupported"):
-            return 0  # this server has no saved views: there is nothing to show
-        toast(f"Sentry's saved issue views were not loaded: {exc}", "warning")
-        return 0
+    except (NotFound, Unsupported):
+        return 0  # this server has no saved views: there is nothing to show
+    except SentryError as exc:
+        return f"Sentry's saved issue views were not loaded: {exc}"
     return sections.add_sentry(views)

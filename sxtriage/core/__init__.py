@@ -1,0 +1,1 @@
+"""The running session (sources, feed, stores, engines), built and driven outside `ui/`."""

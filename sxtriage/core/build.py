@@ -1,0 +1,138 @@
+"""Build a `Session` from the settings: Sentry client + poller when org and token are set;
+a relay source when a relay URL is set, or the relay embedded in this process.
+
+`open_session` is what `sxtriage` runs: the org's projects become the services when the
+config names none, a relay already listening on the default address is joined, else one
+is embedded when `[relay] embed = true`.
+"""
+
+from __future__ import annotations
+
+import httpx
+
+from sxtriage.config import LoadedSettings, Settings
+from sxtriage.core.session import Session
+from sxtriage.relay.client import RelayClient
+from sxtriage.relay.server import RelayServer
+from sxtriage.sentry import services as org_services
+from sxtriage.sentry.client import SentryClient
+from sxtriage.sentry.detail import SentryDetailSource
+from sxtriage.sentry.errors import SentryError
+from sxtriage.sentry.poller import SentryPoller
+from sxtriage.store import Store
+
+RELAY_PROBE_SECONDS = 0.5
+
+
+def relay_projects(settings: Settings) -> dict[int, str]:
+    """DSN project id → service, from the service map."""
+    return {pid: name for name, svc in settings.services.items() for pid in svc.relay_project_ids}
+
+
+def sentry_client(settings: Settings) -> SentryClient | None:
+    if not (settings.sentry_org and settings.sentry_token is not None):
+        return None
+    return SentryClient(
+        settings.sentry_url,
+        settings.sentry_org,
+        settings.sentry_token.get_secret_value(),
+        services=settings.services,
+        dialect_override=settings.server_dialect,
+    )
+
+
+def build_session(
+    settings: Settings,
+    store: Store,
+    *,
+    sentry: SentryClient | None = None,
+    relay: RelayClient | None = None,
+) -> Session:
+    """A session over the configured sources (or the clients given), its cache loaded."""
+    sentry = sentry if sentry is not None else sentry_client(settings)
+    if relay is None and settings.relay_url:
+        relay = RelayClient(settings.relay_url, projects=relay_projects(settings))
+    session = Session(
+        settings,
+        store,
+        sentry=sentry,
+        sentry_detail=SentryDetailSource(sentry) if sentry is not None else None,
+        relay=relay,
+    )
+    if sentry is not None:
+        session.poller = SentryPoller(
+            sentry, settings, on_delta=session.on_delta, on_health=session.on_health
+        )
+    session.load_cache()
+    return session
+
+
+async def relay_answers(url: str) -> bool:
+    """A relay (ours or a Spotlight sidecar) already listens at `url`."""
+    try:
+        async with httpx.AsyncClient(timeout=RELAY_PROBE_SECONDS) as http:
+            resp = await http.get(f"{url}/health")
+    except httpx.HTTPError:
+        return False
+    return resp.status_code == 200
+
+
+async def org_services_of(settings: Settings) -> Settings:
+    """No [services] in config: the org's projects are the services (cached per org)."""
+    assert settings.sentry_org and settings.sentry_token
+    data_dir = settings.resolved_data_dir
+    found = org_services.load_cached(data_dir, settings.sentry_url, settings.sentry_org)
+    if found is None:
+        client = SentryClient(
+            settings.sentry_url,
+            settings.sentry_org,
+            settings.sentry_token.get_secret_value(),
+            dialect_override=settings.server_dialect,
+            timeout=5,
+            max_retries=0,
+        )
+        try:
+            projects = await client.list_projects()
+        except SentryError:
+            return settings  # the poller reports the problem on screen
+        finally:
+            await client.aclose()
+        if not projects:
+            return settings
+        found = org_services.services_from_projects(projects)
+        org_services.save_cached(data_dir, settings.sentry_url, settings.sentry_org, found)
+    return settings.model_copy(update={"services": found})
+
+
+async def open_session(loaded: LoadedSettings, store: Store) -> Session:
+    """The session `sxtriage` runs: services, relay joined or embedded; notes as notices."""
+    settings = loaded.settings
+    notes: list[str] = []
+    from_org = loaded.origins.get("services", "default") == "default"
+    if settings.sentry_org and settings.sentry_token and from_org:
+        settings = await org_services_of(settings)
+    embedded: RelayServer | None = None
+    if not settings.relay_url:
+        local = f"http://{settings.relay_host}:{settings.relay_port}"
+        if await relay_answers(local):
+            settings = settings.model_copy(update={"relay_url": local})
+        elif settings.relay_embed:
+            embedded = RelayServer(settings, store)
+            url = await embedded.start(settings.relay_host, settings.relay_port)
+            settings = settings.model_copy(update={"relay_url": url})
+            notes.append(f"relay: embedded, listening on {url}")
+        else:
+            notes.append(
+                f"relay: none on {local}; run `sxtriage relay` there or set [relay] embed = true"
+            )
+    try:
+        session = build_session(settings, store)
+    except BaseException:
+        if embedded is not None:
+            await embedded.stop()
+        raise
+    if embedded is not None:
+        session.embedded.append(embedded)
+    for line in notes:
+        session.notify(line, "information")
+    return session
