@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 
 import pytest
 
@@ -33,6 +34,14 @@ class Sink:
 
 def api_requests(server: SimServer) -> int:
     return len(server.requests)
+
+
+async def until(check: Callable[[], bool], what: str, within: float = 30.0) -> None:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + within
+    while not check():
+        assert loop.time() < deadline, f"timed out waiting for {what}"
+        await asyncio.sleep(0.01)
 
 
 async def test_cold_load_then_one_request_per_idle_poll() -> None:
@@ -141,17 +150,15 @@ async def test_pause_and_resume(sim: SimServer) -> None:
         poller.interval = 0.05
         task = asyncio.create_task(poller.run())
         try:
-            await asyncio.sleep(0.3)
-            assert poller.polls >= 2
+            await until(lambda: poller.polls >= 2, "two polls")
             poller.pause()
             assert poller.paused and poller.health.detail == "paused"
-            await asyncio.sleep(0.15)
-            count = len(sim.requests)
-            await asyncio.sleep(0.3)
+            async with poller._lock:  # a poll already in flight has landed
+                count = len(sim.requests)
+            await asyncio.sleep(0.3)  # long enough for several polls at 0.05 s
             assert len(sim.requests) == count
             poller.resume()
-            await asyncio.sleep(0.05)
-            assert len(sim.requests) > count
+            await until(lambda: len(sim.requests) > count, "a poll after resume")
         finally:
             task.cancel()
             await asyncio.gather(task, return_exceptions=True)
@@ -167,7 +174,8 @@ async def test_invalid_token_backs_off_and_reports() -> None:
                 max_interval=0.05, clock=lambda: now[0],
             )  # fmt: skip
             task = asyncio.create_task(poller.run())
-            await asyncio.sleep(0.5)
+            await until(lambda: not poller.health.ok, "the refusal in health")
+            await asyncio.sleep(0.3)  # a tight retry loop would show now
             task.cancel()
             await asyncio.gather(task, return_exceptions=True)
         # the server probe, then one refused request: no tight retry loop
@@ -224,7 +232,7 @@ async def test_feed_converges_on_a_live_simulator() -> None:
             )
             poller.interval = 0.02
             task = asyncio.create_task(poller.run())
-            await asyncio.sleep(1.0)
+            await until(lambda: poller.polls > 5, "polls while events keep coming")
             server.live = False  # no more events
             task.cancel()
             await asyncio.gather(task, return_exceptions=True)

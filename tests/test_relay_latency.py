@@ -94,8 +94,10 @@ async def test_loop_thread_close_cancels_what_is_still_running() -> None:
     runner = LoopThread(name="test-loop")
     runner.start()
     cancelled = threading.Event()
+    started = threading.Event()
 
     async def forever() -> None:
+        started.set()
         try:
             await asyncio.sleep(3600)
         except asyncio.CancelledError:
@@ -104,7 +106,7 @@ async def test_loop_thread_close_cancels_what_is_still_running() -> None:
 
     assert runner.loop is not None
     asyncio.run_coroutine_threadsafe(forever(), runner.loop)
-    await asyncio.sleep(0.05)
+    assert await asyncio.to_thread(started.wait, 30)  # running on the other loop
     await runner.close()
     assert cancelled.is_set() and not runner.running
 

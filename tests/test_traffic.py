@@ -99,6 +99,11 @@ async def test_every_scenario_runs(relay: RelayServer) -> None:
 async def test_rate_loop(relay: RelayServer) -> None:
     gen = TrafficGenerator(relay.url, rate=50, seed=9, services=("web", "search"))
     await gen.start()
-    await asyncio.sleep(0.6)
-    await gen.stop()
+    try:
+        deadline = asyncio.get_running_loop().time() + 30
+        while gen.sent < 10 and gen.errors == 0:
+            assert asyncio.get_running_loop().time() < deadline, f"{gen.sent} sent in 30 s"
+            await asyncio.sleep(0.02)
+    finally:
+        await gen.stop()
     assert gen.sent >= 10 and gen.errors == 0

@@ -11,6 +11,7 @@ from sxtriage.ui.bindings import BY_ID, REGISTRY, bindings, check_keymap, help_r
 from sxtriage.ui.screens.help import HelpScreen
 from sxtriage.ui.theme import load_themes, parse_theme
 from tests.fixtures_ui import build_app, make_issues
+from tests.palette import search_palette
 
 DESIGN_KEYS = {
     "cursor_down": "j,down",
@@ -90,7 +91,7 @@ async def test_user_keymap_rebinds_and_help_follows(tmp_path: Path) -> None:
             await pilot.press("escape")
             assert not isinstance(app.screen, HelpScreen)
     finally:
-        app.session.store.close()
+        app.backend.store.close()
 
 
 async def test_palette_runs_registry_and_view_commands(ui_app) -> None:  # type: ignore[no-untyped-def]
@@ -98,17 +99,15 @@ async def test_palette_runs_registry_and_view_commands(ui_app) -> None:  # type:
     async with app.run_test(size=(120, 30)) as pilot:
         await pilot.press("colon")
         await pilot.pause()
-        await pilot.press(*"Sort by events")
-        await pilot.pause(0.5)
+        await search_palette(pilot, "Sort by events")
         await pilot.press("enter")
         await pilot.pause()
-        assert app.session.feed.sort is SortKey.EVENTS
+        assert app.backend.feed.sort is SortKey.EVENTS
         await pilot.press("colon")
-        await pilot.press(*"Scope: mobile")
-        await pilot.pause(0.5)
+        await search_palette(pilot, "Scope: mobile")
         await pilot.press("enter")
         await pilot.pause()
-        assert app.session.feed.scope == "mobile"
+        assert app.backend.feed.scope == "mobile"
 
 
 def test_builtin_and_user_themes(isolated_home: Path) -> None:
@@ -134,7 +133,7 @@ async def test_theme_choice_persists_across_restarts(tmp_path: Path) -> None:
         app.choose_theme("sxtriage-light")
         await pilot.pause(0.2)
         await app.workers.wait_for_complete()
-    app.session.store.close()
+    app.backend.store.close()
     again = build_app(tmp_path, make_issues(3))
     try:
         async with again.run_test() as pilot:
@@ -143,4 +142,4 @@ async def test_theme_choice_persists_across_restarts(tmp_path: Path) -> None:
             again.choose_theme("no-such-theme")
             assert again.theme == "sxtriage-dark"
     finally:
-        again.session.store.close()
+        again.backend.store.close()
