@@ -41,8 +41,8 @@ async def until(
 
 async def simulate(app: SxTriageApp, scenario: str) -> None:
     """Run a palette "Simulate: <scenario> — …" command, as the palette does."""
-    title = next(t for t in app.backend.commands if t.startswith(f"Simulate: {scenario} "))
-    await app.backend.commands[title]()
+    title = next(t for t in app.session.commands if t.startswith(f"Simulate: {scenario} "))
+    await app.session.commands[title]()
 
 
 @pytest.fixture
@@ -55,16 +55,16 @@ async def demo(tmp_path: Path):  # type: ignore[no-untyped-def]
 
 
 def firing_rules(stack: DemoStack) -> set[tuple[str, str]]:
-    return {(f.rule_id, f.service) for f in stack.backend.alerts.firing}
+    return {(f.rule_id, f.service) for f in stack.session.alerts.firing}
 
 
 async def test_every_alert_rule_fires_from_a_scenario(demo: DemoStack) -> None:
-    app = SxTriageApp(demo.backend)
+    app = SxTriageApp(demo.session)
     bells: list[int] = []
     app.bell = lambda: bells.append(1)  # type: ignore[method-assign]
     async with app.run_test(size=(160, 45)) as pilot:
-        await until(lambda: demo.backend.health.get("relay"), pilot)
-        await until(lambda: demo.backend.health["relay"].ok, pilot)
+        await until(lambda: demo.session.health.get("relay"), pilot)
+        await until(lambda: demo.session.health["relay"].ok, pilot)
         screen = app.screen
         assert isinstance(screen, FeedScreen)
         strip = screen.query_one(AlertsStrip)
@@ -93,7 +93,7 @@ async def test_every_alert_rule_fires_from_a_scenario(demo: DemoStack) -> None:
         # nothing but the scenarios was sent: no false payment alert elsewhere
         assert {s for r, s in firing_rules(demo) if r == "payment-failures"} == {"api"}
         # compact strip: two lines, worst first, the rest counted
-        total = len(demo.backend.alerts.firing)
+        total = len(demo.session.alerts.firing)
         await until(
             lambda: len(strip.firing) + strip.hidden == total and strip.size.height == MAX_LINES,
             pilot,
@@ -120,7 +120,7 @@ async def test_every_alert_rule_fires_from_a_scenario(demo: DemoStack) -> None:
         top = strip.firing[0]
         await pilot.press("exclamation_mark")
         await pilot.pause()
-        feed = demo.backend.feed
+        feed = demo.session.feed
         assert feed.pinned is not None and set(top.issue_keys) <= set(feed.pinned)
         assert feed.order and all(k in feed.pinned for k in feed.order)
         assert screen.issue_list.cursor_key in set(top.issue_keys)
@@ -131,24 +131,24 @@ async def test_every_alert_rule_fires_from_a_scenario(demo: DemoStack) -> None:
 
 
 async def test_bad_release_is_one_incident_across_services(demo: DemoStack) -> None:
-    app = SxTriageApp(demo.backend)
-    backend, feed = demo.backend, demo.backend.feed
+    app = SxTriageApp(demo.session)
+    session, feed = demo.session, demo.session.feed
     async with app.run_test(size=(170, 45)) as pilot:
-        await until(lambda: backend.health.get("relay") and backend.health["relay"].ok, pilot)
+        await until(lambda: session.health.get("relay") and session.health["relay"].ok, pilot)
         await simulate(app, "new-issue")  # web's running release is seen first …
         await demo.traffic._error("web", value="warm-up before the deploy")  # type: ignore[union-attr]
         await simulate(app, "bad-release")  # … then web@2.3.0 breaks checkout
 
         def checkout() -> Any:
             for issue in feed.issues.values():
-                shared = [r.shared_traces for r in backend.related(issue.key)]
+                shared = [r.shared_traces for r in session.correlator.related(issue.key)]
                 if "cartTotal" in issue.title and shared == [3, 3]:  # all three traces in
                     return issue
             return None
 
         web = await until(checkout, pilot)
-        assert backend.suspect_release(web) == "web@2.3.0"
-        related = backend.related(web.key)
+        assert session.correlator.suspect_release(web) == "web@2.3.0"
+        related = session.correlator.related(web.key)
         assert {r.service for r in related} == {"api", "search"}
         assert all(r.shared_traces == 3 for r in related)
         # the feed row: multi-service marker and "new in web@2.3.0"
@@ -202,6 +202,6 @@ async def test_bad_release_is_one_incident_across_services(demo: DemoStack) -> N
         await pilot.pause()
         await pilot.press("y")
         await until(lambda: all(feed.get(k).assignee for k in group), pilot)
-        assert {feed.get(k).assignee for k in group} == {backend.settings.me}
+        assert {feed.get(k).assignee for k in group} == {session.settings.me}
         assert all(k[0] is Source.RELAY for k in group)
         await pilot.press("q")

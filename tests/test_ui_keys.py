@@ -91,7 +91,7 @@ async def test_user_keymap_rebinds_and_help_follows(tmp_path: Path) -> None:
             await pilot.press("escape")
             assert not isinstance(app.screen, HelpScreen)
     finally:
-        app.backend.store.close()
+        app.session.store.close()
 
 
 async def test_palette_runs_registry_and_view_commands(ui_app) -> None:  # type: ignore[no-untyped-def]
@@ -102,12 +102,12 @@ async def test_palette_runs_registry_and_view_commands(ui_app) -> None:  # type:
         await search_palette(pilot, "Sort by events")
         await pilot.press("enter")
         await pilot.pause()
-        assert app.backend.feed.sort is SortKey.EVENTS
+        assert app.session.feed.sort is SortKey.EVENTS
         await pilot.press("colon")
         await search_palette(pilot, "Scope: mobile")
         await pilot.press("enter")
         await pilot.pause()
-        assert app.backend.feed.scope == "mobile"
+        assert app.session.feed.scope == "mobile"
 
 
 def test_builtin_and_user_themes(isolated_home: Path) -> None:
@@ -133,7 +133,7 @@ async def test_theme_choice_persists_across_restarts(tmp_path: Path) -> None:
         app.choose_theme("sxtriage-light")
         await pilot.pause(0.2)
         await app.workers.wait_for_complete()
-    app.backend.store.close()
+    app.session.store.close()
     again = build_app(tmp_path, make_issues(3))
     try:
         async with again.run_test() as pilot:
@@ -142,4 +142,4 @@ async def test_theme_choice_persists_across_restarts(tmp_path: Path) -> None:
             again.choose_theme("no-such-theme")
             assert again.theme == "sxtriage-dark"
     finally:
-        again.backend.store.close()
+        again.session.store.close()

@@ -38,7 +38,7 @@ async def test_resolve_is_optimistic_pending_then_sent_and_undone(triage_stack) 
         await s.until(pilot, lambda: s.sim_issue(key).status == "resolved", "the PUT")
         await s.until(pilot, lambda: "⟳" not in s.row(key), "the marker to clear")
         assert "resolved" in s.row(key)
-        assert s.backend.feed.get(key).status is Status.RESOLVED
+        assert s.session.feed.get(key).status is Status.RESOLVED
         s.sim.faults.clear()
 
         await pilot.press("z")
@@ -59,7 +59,7 @@ async def test_resolve_next_release_then_unresolve(triage_stack) -> None:
         await s.until(pilot, lambda: "resolved" in s.row(key), "R on screen")
         await s.until(pilot, lambda: s.sim_issue(key).status == "resolved", "R to reach Sentry")
         assert s.sim_issue(key).status_details == {"inNextRelease": True}
-        assert s.backend.feed.get(key).status_details.get("inNextRelease") is True
+        assert s.session.feed.get(key).status_details.get("inNextRelease") is True
         await pilot.press("u")
         await s.until(pilot, lambda: is_open(s.row(key)), "u on screen")
         await s.until(pilot, lambda: s.sim_issue(key).status == "unresolved", "u")
@@ -82,19 +82,19 @@ async def test_archive_menu_and_undo_restores_the_original_condition(triage_stac
         await s.until(pilot, lambda: "arch·cond" in s.row(key), "the archive on screen")
         await s.until(pilot, lambda: sim.status == "ignored", "the archive")
         assert sim.status_details == {"ignoreDuration": 30}
-        await s.until(pilot, lambda: not s.backend.triage.pending, "the archive to settle")
+        await s.until(pilot, lambda: not s.session.triage.pending, "the archive to settle")
 
         await pilot.press("i", "down", "enter")  # now archive it forever
         await s.until(pilot, lambda: sim.substatus == "archived_forever", "archive forever")
         assert sim.status_details == {}
-        await s.until(pilot, lambda: not s.backend.triage.pending, "forever to settle")
+        await s.until(pilot, lambda: not s.session.triage.pending, "forever to settle")
 
         await pilot.press("z")  # back to "for 30 minutes", not "forever"
         await s.until(pilot, lambda: sim.status_details != {}, "the undo")
         assert sim.status == "ignored" and sim.substatus == "archived_until_condition_met"
         assert sim.status_details == {"ignoreDuration": 30}
         assert "arch·cond" in s.row(key)
-        await s.until(pilot, lambda: not s.backend.triage.pending, "the undo to settle")
+        await s.until(pilot, lambda: not s.session.triage.pending, "the undo to settle")
 
         await pilot.press("z")  # and the first ignore: open again
         await s.until(pilot, lambda: sim.status == "unresolved", "the second undo")
@@ -123,7 +123,7 @@ async def test_assign_modal_fuzzy_assign_to_me_and_undo(triage_stack) -> None:
         await pilot.press("A")
         await s.until(pilot, lambda: sim.assigned == "user:1", "assign to me")
         assert "oncall@scenextr" in s.row(key)
-        await s.until(pilot, lambda: not s.backend.triage.pending, "A to settle")
+        await s.until(pilot, lambda: not s.session.triage.pending, "A to settle")
 
         await pilot.press("a")  # the recent assignee comes right after "me"
         await s.until(pilot, lambda: isinstance(s.app.screen, AssignModal), "the modal again")
@@ -165,7 +165,7 @@ async def test_bulk_resolve_confirms_once_keeps_marks_and_uses_one_request(triag
         )
         assert len([r for r in s.sim.requests if r.method == "PUT"]) - puts == 1  # bulk endpoint
         assert lst.marks == set(keys)  # the selection is kept after the action
-        await s.until(pilot, lambda: not s.backend.triage.pending, "the bulk to settle")
+        await s.until(pilot, lambda: not s.session.triage.pending, "the bulk to settle")
         assert all("resolved" in s.row(k) and s.row(k).startswith("●") for k in keys)
         assert all(s.sim_issue(k).status == "unresolved" for k in lst.order[3:6])
 
@@ -201,7 +201,7 @@ async def test_fault_rolls_back_on_screen_then_retry_failed(
         await s.until(pilot, lambda: is_open(s.row(key)), "the rollback on screen")
         assert "⟳" not in s.row(key)
         assert s.sim_issue(key).status == "unresolved"
-        assert s.backend.feed.get(key).status is Status.UNRESOLVED
+        assert s.session.feed.get(key).status is Status.UNRESOLVED
         rows = await s.store.query("SELECT state, last_error FROM outbox")
         assert [r["state"] for r in rows] == ["failed"] and words in rows[0]["last_error"]
 
@@ -224,4 +224,4 @@ async def test_fault_rolls_back_on_screen_then_retry_failed(
 
 
 def key_short(s, key) -> str:  # type: ignore[no-untyped-def]
-    return s.backend.feed.get(key).short_id
+    return s.session.feed.get(key).short_id

@@ -25,7 +25,7 @@ async def test_ticket_create_link_note_and_open(triage_stack) -> None:
     async with s.app.run_test(size=SIZE) as pilot:
         await s.ready(pilot)
         (key,) = s.sentry_keys(1)
-        issue = s.backend.feed.get(key)
+        issue = s.session.feed.get(key)
         repo = f"scenextras/{issue.service}"
         await s.cursor_on(pilot, key)
         await pilot.press("O")
@@ -76,7 +76,7 @@ async def test_ticket_opened_elsewhere_is_linked_not_duplicated(triage_stack) ->
     async with s.app.run_test(size=SIZE) as pilot:
         await s.ready(pilot)
         (key,) = s.sentry_keys(1)
-        issue = s.backend.feed.get(key)
+        issue = s.session.feed.get(key)
         repo = f"scenextras/{issue.service}"
         # a teammate already filed it (straight through the GitHub API)
         async with httpx.AsyncClient(headers={"Authorization": "Bearer x"}) as http:
@@ -104,7 +104,7 @@ async def test_open_and_copy_only_web_links(triage_stack) -> None:
     async with s.app.run_test(size=SIZE) as pilot:
         await s.ready(pilot)
         key, hostile = s.sentry_keys(2)
-        issue = s.backend.feed.get(key)
+        issue = s.session.feed.get(key)
         await s.cursor_on(pilot, key)
         await pilot.press("o")
         await pilot.pause()
@@ -132,10 +132,10 @@ async def test_open_and_copy_only_web_links(triage_stack) -> None:
 
         # a source that sends other schemes: nothing is opened
         s.app.link_env = {"DISPLAY": ":0"}
-        bad = s.backend.feed.get(hostile).model_copy(
+        bad = s.session.feed.get(hostile).model_copy(
             update={"permalink": "javascript:alert(1)", "linked_ticket": "file:///etc/passwd"}
         )
-        s.backend.feed.apply(IssueDelta(source=Source.SENTRY, upserts=[bad]))
+        s.session.feed.apply(IssueDelta(source=Source.SENTRY, upserts=[bad]))
         await s.cursor_on(pilot, hostile)
         await pilot.press("o", "O")
         await pilot.pause()
@@ -163,7 +163,7 @@ async def test_actions_on_local_issues_reach_the_relay(triage_stack) -> None:
     async with s.app.run_test(size=SIZE) as pilot:
         await s.ready(pilot)
         await s.send_relay_event(raw)
-        feed = s.backend.feed
+        feed = s.session.feed
         await s.until(
             pilot, lambda: any(k[0] is Source.RELAY for k in feed.issues), "the local issue"
         )

@@ -17,12 +17,12 @@ import httpx
 import pytest
 from textual.widgets import Input, OptionList
 
+from sxtriage.core.views import ViewSections
 from sxtriage.feed import SortKey
 from sxtriage.models import IssueKey, Source, Status
 from sxtriage.ui.modals.archive import CHOICES, ArchiveModal
 from sxtriage.ui.modals.priority import PriorityModal
 from sxtriage.ui.modals.release import NoReleaseModal, ReleaseModal
-from sxtriage.ui.views import ViewSections
 from tests.palette import search_palette
 
 SIZE = (160, 45)
@@ -37,7 +37,7 @@ def record_puts(s: Any) -> list[tuple[str, Any]]:
         if request.method == "PUT":
             sent.append((request.url.path, json.loads(request.content or b"null")))
 
-    s.backend.sentry.t.http.event_hooks["request"].append(hook)
+    s.session.sentry.t.http.event_hooks["request"].append(hook)
     return sent
 
 
@@ -51,7 +51,7 @@ async def stored(s: Any, key: IssueKey, *, inbox: bool = False) -> dict[str, Any
 
 
 async def settle(s: Any, pilot: Any, what: str) -> None:
-    await s.until(pilot, lambda: not s.backend.triage.pending, what)
+    await s.until(pilot, lambda: not s.session.triage.pending, what)
 
 
 # --- priority ----------------------------------------------------------------------------
@@ -62,7 +62,7 @@ async def test_priority_key_one_then_bulk_filter_sort_and_undo(triage_stack) -> 
     async with s.app.run_test(size=SIZE) as pilot:
         await s.ready(pilot)
         puts = record_puts(s)
-        feed = s.backend.feed
+        feed = s.session.feed
         one, *three = s.sentry_keys(4)
         await s.cursor_on(pilot, one)
         await pilot.press("P")
@@ -154,7 +154,7 @@ async def test_each_archive_option_sends_sentrys_body_and_shows_what_was_stored(
             if name != "ignoreDuration":  # Sentry answers a duration as ignoreUntil
                 assert got["statusDetails"][name] == value
         await settle(s, pilot, "the archive to settle")
-        shown = s.backend.feed.get(key)  # as Sentry stored it (read back), not as guessed
+        shown = s.session.feed.get(key)  # as Sentry stored it (read back), not as guessed
         assert shown.status is Status.IGNORED and shown.substatus == got["substatus"]
         assert shown.status_details == got["statusDetails"]
         assert "arch" in s.row(key)
@@ -186,7 +186,7 @@ async def test_rearchiving_unarchives_first_and_shows_sentrys_stored_mode(triage
         assert [b.get("status") for _p, b in puts[-2:]] == ["unresolved", "ignored"]
         await settle(s, pilot, "escalating to settle")
         assert (await stored(s, key))["substatus"] == "archived_until_escalating"
-        assert s.backend.feed.get(key).substatus == "archived_until_escalating"
+        assert s.session.feed.get(key).substatus == "archived_until_escalating"
         assert "arch·esc" in s.row(key)
         assert not [m for m in s.messages("warning") if "stored it" in m]
 
@@ -200,7 +200,7 @@ async def test_resolve_in_a_chosen_release_from_the_projects_releases(triage_sta
         await s.ready(pilot)
         puts = record_puts(s)
         (key,) = s.sentry_keys(1)
-        issue = s.backend.feed.get(key)
+        issue = s.session.feed.get(key)
         versions = [r.version for r in s.sim.state.project_releases(issue.project)]
         await s.cursor_on(pilot, key)
         await pilot.press("L")
@@ -216,7 +216,7 @@ async def test_resolve_in_a_chosen_release_from_the_projects_releases(triage_sta
         assert got["status"] == "resolved"
         assert got["statusDetails"]["inRelease"] == versions[1]
         await settle(s, pilot, "the resolve to settle")
-        assert s.backend.feed.get(key).status_details["inRelease"] == versions[1]
+        assert s.session.feed.get(key).status_details["inRelease"] == versions[1]
         await pilot.press("enter")
         await pilot.pause()
         head = str(s.app.screen.query_one("#issue-head").render())
@@ -226,7 +226,7 @@ async def test_resolve_in_a_chosen_release_from_the_projects_releases(triage_sta
         two = [k for k in s.issue_list.order if k[0] is Source.SENTRY]
         by_project: dict[str, IssueKey] = {}
         for k in two:
-            by_project.setdefault(s.backend.feed.get(k).project, k)
+            by_project.setdefault(s.session.feed.get(k).project, k)
         s.issue_list.marks.update(list(by_project.values())[:2])
         await pilot.press("L")
         await pilot.pause()
@@ -247,7 +247,7 @@ async def test_next_release_warns_when_the_events_carry_no_release(triage_stack)
         async with httpx.AsyncClient() as http:
             url = f"{s.relay_server.url}/api/1/store/?sentry_key=k"
             assert (await http.post(url, json=event)).status_code == 200
-        feed = s.backend.feed
+        feed = s.session.feed
         await s.until(pilot, lambda: any(k[0] is Source.RELAY for k in feed.issues), "local")
         key = next(k for k in feed.issues if k[0] is Source.RELAY)
         await s.cursor_on(pilot, key)
@@ -271,7 +271,7 @@ async def test_mark_reviewed_and_undo_back_to_for_review(triage_stack) -> None:
     async with s.app.run_test(size=SIZE) as pilot:
         await s.ready(pilot)
         puts = record_puts(s)
-        feed = s.backend.feed
+        feed = s.session.feed
         waiting = [k for k in s.sentry_keys(10) if feed.get(k).for_review]
         reviewed = [k for k in s.sentry_keys(10) if not feed.get(k).for_review]
         assert waiting and reviewed
@@ -304,7 +304,7 @@ async def test_bookmark_toggle_and_filter(triage_stack) -> None:
     async with s.app.run_test(size=SIZE) as pilot:
         await s.ready(pilot)
         puts = record_puts(s)
-        feed = s.backend.feed
+        feed = s.session.feed
         key = next(k for k in s.sentry_keys(10) if not feed.get(k).is_bookmarked)
         await s.cursor_on(pilot, key)
         await pilot.press("b")
@@ -330,20 +330,20 @@ async def test_views_from_config_and_sentry_are_feed_sections(triage_stack) -> N
     from sxtriage.config import ViewConfig
 
     s = triage_stack
-    s.backend.sections = ViewSections.from_config(
+    s.session.sections = ViewSections.from_config(
         [
             ViewConfig(name="Escalating", query="is:escalating"),
             ViewConfig(name="API by events", query="is:unresolved", sort="freq", services=["api"]),
             ViewConfig(name="Broken", query="is:nonsense"),
         ]
     )
-    s.backend.sections.views[3] = s.backend.sections.views[3].model_copy(
+    s.session.sections.views[3] = s.session.sections.views[3].model_copy(
         update={"name": "[b]Broken[/b]"}  # a name is data, never markup
     )
     async with s.app.run_test(size=SIZE) as pilot:
         await s.ready(pilot)
-        feed = s.backend.feed
-        sections = s.backend.sections
+        feed = s.session.feed
+        sections = s.session.sections
         await s.until(pilot, lambda: len(sections.views) == 6, "Sentry's saved views")
         names = [v.name for v in sections.views]
         assert names[:4] == ["All", "Escalating", "API by events", "[b]Broken[/b]"]
@@ -397,7 +397,7 @@ async def test_a_400_rolls_back_with_sentrys_reason_in_the_toast(triage_stack) -
     async with s.app.run_test(size=SIZE) as pilot:
         await s.ready(pilot)
         (key,) = s.sentry_keys(1)
-        project = s.backend.feed.get(key).project
+        project = s.session.feed.get(key).project
         # the project's releases are gone: Sentry cannot resolve "in the next release"
         s.sim.state.releases = [r for r in s.sim.state.releases if r.project != project]
         await s.cursor_on(pilot, key)
@@ -407,7 +407,7 @@ async def test_a_400_rolls_back_with_sentrys_reason_in_the_toast(triage_stack) -
         assert "No release data present in the system to form a basis for 'Next Release'" in toast
         assert "Sentry refused it (400)" in toast and "Rolled back" in toast
         await s.until(pilot, lambda: "resolved" not in s.row(key), "the rollback on screen")
-        assert s.backend.feed.get(key).status is Status.UNRESOLVED
+        assert s.session.feed.get(key).status is Status.UNRESOLVED
         assert s.sim_issue(key).status == "unresolved"
         assert (await stored(s, key))["status"] == "unresolved"
 
@@ -477,7 +477,7 @@ async def test_substatus_priority_badges_filters_and_unknown_values(ui_app) -> N
         assert " ? " in row(keys[6])  # priority "critical": unknown, shown as ?
         assert "◆" in row(keys[0]) and "◆" in row(keys[2]) and "◆" not in row(keys[1])
 
-        feed = app.backend.feed
+        feed = app.session.feed
         for query, wanted in (
             ("is:new", {0}),
             ("is:ongoing", {1}),
@@ -549,7 +549,7 @@ async def test_a_feature_the_server_lacks_is_said_and_never_sent(triage_stack) -
     s = triage_stack
     async with s.app.run_test(size=SIZE) as pilot:
         await s.ready(pilot)
-        client = s.backend.sentry
+        client = s.session.sentry
         await client.detect()
         missing = {
             Feature.PRIORITY: "this server has no issue priority",

@@ -82,7 +82,7 @@ async def test_no_token_on_screen(ui_app, tmp_path: Path) -> None:  # type: igno
     app = ui_app(make_issues(10), settings=settings)
     async with app.run_test(size=(160, 45)) as pilot:
         await pilot.pause()
-        app.backend.on_health(
+        app.session.on_health(
             SourceHealth(name="sentry", ok=False, error="Sentry rejected the auth token")
         )
         await pilot.pause()
