@@ -106,6 +106,9 @@ class Issue(_Model):
     """What the server stored with the status (e.g. {"ignoreCount": 100}, {"inRelease": "1.2"})."""
     stats_24h: list[int] = Field(default_factory=list)
     """Events per hour over the last 24 h, oldest first (Sentry's `stats["24h"]`)."""
+    stats_30d: list[int] = Field(default_factory=list)
+    """Events per day over the last 30 days, oldest first (the issue detail's
+    `stats["30d"]`; empty when the answer had none, e.g. the issue list)."""
 
     @property
     def key(self) -> IssueKey:

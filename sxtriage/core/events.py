@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from sxtriage.feed import FeedChange
-from sxtriage.models import SourceHealth
+from sxtriage.models import Event, IssueKey, SourceHealth
 from sxtriage.triage.alerts import AlertChange, Firing
 
 Severity = Literal["information", "warning", "error"]
@@ -55,7 +55,15 @@ class Notice:
     severity: Severity = "information"
 
 
-SessionEvent = FeedChanged | HealthChanged | AlertsChanged | ViewsChanged | Notice
+@dataclass(frozen=True, slots=True)
+class EventArrived:
+    """A live event from a source's stream (the relay), with the issue it belongs to."""
+
+    event: Event
+    key: IssueKey | None
+
+
+SessionEvent = FeedChanged | HealthChanged | AlertsChanged | ViewsChanged | Notice | EventArrived
 Listener = Callable[[SessionEvent], None]
 
 

@@ -18,6 +18,7 @@ from typing import Any
 from sxtriage.config import Settings
 from sxtriage.core.events import (
     AlertsChanged,
+    EventArrived,
     FeedChanged,
     HealthChanged,
     Listener,
@@ -229,6 +230,7 @@ class Session:
         key: IssueKey | None = (event.source, event.issue_id) if event.issue_id else None
         self.correlator.observe_event(event, key)
         self._alert_changes(self.alerts.observe_event(event, key, self.clock()))
+        self._emit(EventArrived(event, key))
 
     def on_health(self, health: SourceHealth) -> None:
         self.health[health.name] = health

@@ -115,8 +115,11 @@ def _inbox_reason(inbox: dict[str, Any] | None) -> str | None:
     return str(reason) if reason is not None else "unknown"
 
 
-def _stats_24h(stats: dict[str, Any] | None) -> list[int]:
-    buckets = (stats or {}).get("24h")
+def _stats_24h(stats: dict[str, Any] | None, period: str = "24h") -> list[int]:
+    """One period's buckets ([[ts, count], …]) as counts, oldest first.  The group detail
+    answers "24h" (hourly) and "30d" (daily) unless `collapse=stats`
+    (src/sentry/issues/endpoints/group_details.py); the list only its groupStatsPeriod."""
+    buckets = (stats or {}).get(period)
     out: list[int] = []
     for b in buckets if isinstance(buckets, list) else []:
         if isinstance(b, list | tuple) and len(b) == 2 and isinstance(b[1], int | float):
@@ -164,6 +167,7 @@ def to_issue(w: WireIssue, project_service: dict[str, str]) -> Issue:
         is_unhandled=w.isUnhandled,
         status_details=w.statusDetails or {},
         stats_24h=_stats_24h(w.stats),
+        stats_30d=_stats_24h(w.stats, "30d"),
     )
 
 

@@ -26,6 +26,10 @@ LEVEL_STYLE = {
 }
 MAX_CONTEXT_FRAMES = 60
 SLOW_MS = 1000.0
+SEP = " · "
+"""Between two differently styled pieces of one line: a visible glyph, never bare spaces,
+so the pieces never read as one word ("MOBILE-3mobile") where spacing is lost (a copied
+SVG, a screen reader)."""
 
 
 def _kv(label: str, value: object, width: int = 14) -> Text:
@@ -104,7 +108,7 @@ def _frame_head(frame: Frame) -> Text:
     line = Text("  ")
     line.append("● " if frame.in_app else "  ", style="bold green")
     line.append(safe(frame.function or "?", limit=200), style="bold" if frame.in_app else "dim")
-    line.append("  ")
+    line.append(SEP, style="dim")
     loc = f"{safe(where, limit=300)}"
     if frame.lineno is not None:
         loc += f":{frame.lineno}"
@@ -112,21 +116,26 @@ def _frame_head(frame: Frame) -> Text:
     return line
 
 
+def _context_line(n: int, src: str, *, crash: bool, width: int) -> Text:
+    """One source line: a marker column (▶ on the crashing line, a dim ┊ elsewhere) and
+    the line number right-aligned to the frame's widest number, so every row of a frame
+    lines up — also where leading spaces are lost."""
+    mark = "▶" if crash else "┊"
+    return Text(
+        f"    {mark} {n:>{width}} │ {safe(src, limit=300)}", style="bold" if crash else "dim"
+    )
+
+
 def _frame_context(frame: Frame) -> list[Line]:
-    out: list[Line] = []
-    start = (frame.lineno or 0) - len(frame.pre_context)
-    for i, src in enumerate(frame.pre_context[-5:]):
-        n = start + len(frame.pre_context) - len(frame.pre_context[-5:]) + i
-        out.append((Text(f"      {n:>5} │ {safe(src, limit=300)}", style="dim"), None))
+    lineno = frame.lineno or 0
+    pre = frame.pre_context[-5:]
+    post = frame.post_context[:5]
+    rows = [(lineno - len(pre) + i, src, False) for i, src in enumerate(pre)]
     if frame.context_line is not None:
-        n = frame.lineno or 0
-        out.append(
-            (Text(f"    ▶ {n:>5} │ {safe(frame.context_line, limit=300)}", style="bold"), None)
-        )
-    for i, src in enumerate(frame.post_context[:5]):
-        n = (frame.lineno or 0) + i + 1
-        out.append((Text(f"      {n:>5} │ {safe(src, limit=300)}", style="dim"), None))
-    return out
+        rows.append((lineno, frame.context_line, True))
+    rows.extend((lineno + i + 1, src, False) for i, src in enumerate(post))
+    width = max((len(str(n)) for n, _, _ in rows), default=1)
+    return [(_context_line(n, src, crash=crash, width=width), None) for n, src, crash in rows]
 
 
 def _exception_lines(exc: ExceptionValue, *, full: bool, first: bool) -> list[Line]:
@@ -251,12 +260,16 @@ def trace_lines(trace: Trace | None, *, bar_width: int = 32) -> list[Line]:
         line.append(" " * max(0, bar_width - start_cell - cells))
         line.append(f" {span.duration_ms:>7.0f}ms ", style="bold yellow" if slow else "dim")
         line.append("  " * min(depth.get(span.span_id, 0), 12))
-        line.append(f"{safe(span.service or '?', limit=20)} ", style="bold cyan")
-        line.append(f"{safe(span.op or '', limit=40)} ", style="dim")
+        line.append(safe(span.service or "?", limit=20), style="bold cyan")
+        line.append(SEP, style="dim")
+        if span.op:
+            line.append(f"{safe(span.op, limit=40)}:", style="dim")
+            line.append(" ")
         line.append(safe(span.description or "", limit=300))
         if errored:
+            line.append(SEP, style="dim")
             line.append(
-                "  ✖ " + (f"{len(span.issue_ids)} issue(s) ⏎" if span.issue_ids else ""),
+                "✖ " + (f"{len(span.issue_ids)} issue(s) ⏎" if span.issue_ids else "error"),
                 style="bold red",
             )
         out.append((line, SpanTarget(span) if span.issue_ids else None))
@@ -277,15 +290,21 @@ def _depths(spans: list[Span]) -> dict[str, int]:
 
 
 # --- events -------------------------------------------------------------------------------------
-def event_lines(events: list[Event], current: str | None, now: datetime) -> list[Line]:
+def event_lines(
+    events: list[Event], current: str | None, now: datetime, unseen: set[str] | None = None
+) -> list[Line]:
+    """Newest first; `unseen`: events that arrived live and were not viewed (● new)."""
     if not events:
         return [(Text("No events loaded.", style="dim italic"), None)]
-    out: list[Line] = [
-        (Text(f"{len(events)} recent events · ⏎ open · [ ] step", style="dim"), None)
-    ]
+    unseen = unseen or set()
+    head = Text(f"{len(events)} recent events · ⏎ open · [ ] step", style="dim")
+    if unseen:
+        head.append(SEP, style="dim")
+        head.append(f"● {len(unseen)} new", style="bold green")
+    out: list[Line] = [(head, None)]
     for event in events:
-        mark = "▶ " if event.event_id == current else "  "
-        line = Text(mark, style="bold")
+        mark = "▶ " if event.event_id == current else ("● " if event.event_id in unseen else "  ")
+        line = Text(mark, style="bold green" if event.event_id in unseen else "bold")
         line.append(f"{relative(event.timestamp, now):>4} ago  ", style="dim")
         line.append(safe(event.event_id[:12], limit=12) + "  ", style="cyan")
         line.append(f"{safe(event.release or '—', limit=30):<16} ", style="dim")
@@ -304,12 +323,15 @@ def workflow_label(issue: Issue) -> Text:
     state = status_text(issue)
     style = "bold yellow" if any(w in state for w in ("escalat", "regress", "unknown")) else ""
     out.append(safe(state, limit=80), style=style or "bold")
-    out.append(f"  {priority_word(issue.priority)}", style="dim" if not issue.priority else "")
+    out.append(SEP, style="dim")
+    out.append(priority_word(issue.priority), style="dim" if not issue.priority else "")
     review = review_text(issue)
     if review:
-        out.append(f"  ◆ {safe(review, limit=40)}", style="bold yellow")
+        out.append(SEP, style="dim")
+        out.append(f"◆ {safe(review, limit=40)}", style="bold yellow")
     if issue.is_bookmarked:
-        out.append("  ★ bookmarked", style="bold")
+        out.append(SEP, style="dim")
+        out.append("★ bookmarked", style="bold")
     return out
 
 

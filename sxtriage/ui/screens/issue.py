@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
@@ -9,11 +11,14 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Static, TabbedContent, TabPane
 
-from sxtriage.models import Event, Issue, IssueKey, Trace
-from sxtriage.ui import detail
+from sxtriage.core.events import EventArrived, FeedChanged, SessionEvent
+from sxtriage.models import Event, Issue, IssueKey, Source, Trace
+from sxtriage.ui import detail, trend_source
 from sxtriage.ui.bindings import bindings
 from sxtriage.ui.host import Host
+from sxtriage.ui.live_events import LiveEvents
 from sxtriage.ui.text import safe
+from sxtriage.ui.trend import Style, Trend, trend_text
 from sxtriage.ui.widgets.lines_view import LinesView
 from sxtriage.ui.widgets.related_panel import RelatedPanel
 from sxtriage.ui.workers import LoudWorkers
@@ -34,18 +39,26 @@ class IssueScreen(LoudWorkers, Screen[None]):
     IssueScreen TabPane { padding: 0; }
     """
 
-    def __init__(self, app_: Host, key: IssueKey) -> None:
+    def __init__(
+        self, app_: Host, key: IssueKey, *, event_id: str | None = None, issue: Issue | None = None
+    ) -> None:
         super().__init__()
         self.sx = app_
         self.session = app_.session
         self.key = key
-        self._issue: Issue | None = self.session.feed.get(key)
+        self._issue: Issue | None = self.session.feed.get(key) or issue
+        self.first_event = event_id
+        """The event to show first (a jump to an event); None: the latest."""
         self.event: Event | None = None
         self.events: list[Event] = []
         self.trace: Trace | None = None
+        self.trend: Trend | None = None
         self.full_frames = False
         self.category: str | None = None
         self.busy = True
+        self.live = LiveEvents(self._issue.count if self._issue is not None else 0)
+        self._shown: tuple[object, ...] = ()
+        self._unsubscribe: Callable[[], None] | None = None
 
     @property
     def issue(self) -> Issue | None:
@@ -69,13 +82,46 @@ class IssueScreen(LoudWorkers, Screen[None]):
         yield Footer()
 
     def on_mount(self) -> None:
+        self._unsubscribe = self.session.subscribe(self._on_session)
         self.render_all()
-        self.load()
+        self.load(self.first_event)
+
+    def on_unmount(self) -> None:
+        if self._unsubscribe is not None:
+            self._unsubscribe()
+            self._unsubscribe = None
+
+    # --- live: new events and counts, in place ------------------------------------------
+    def _on_session(self, event: SessionEvent) -> None:
+        if isinstance(event, EventArrived):
+            if event.key == self.key and self.live.arrived(self.events, event.event):
+                self.render_live(events=True)
+        elif isinstance(event, FeedChanged):
+            issue = self.session.feed.get(self.key)
+            if issue is None:
+                return
+            if issue.source is Source.SENTRY:
+                self.live.counted(issue.count)
+            self.render_live()
+
+    def render_live(self, *, events: bool = False) -> None:
+        """The header, the overview and (for a streamed event) the events list, redrawn
+        only when what they show changed; no I/O, no reload."""
+        issue = self.issue
+        if issue is None or not self.is_mounted:
+            return
+        shown = (issue.count, issue.user_count, issue.last_seen, issue.status, self.live.new)
+        if shown != self._shown:
+            self.render_head(issue)
+            self._render_overview(issue)
+        if events:
+            self._render_events(keep_cursor=True)
 
     # --- loading ------------------------------------------
     @work(exclusive=True, group="detail", name="Loading the event", exit_on_error=False)
-    async def load(self, event_id: str | None = None) -> None:
-        """A failure is reported by `LoudWorkers`; the screen keeps what it has."""
+    async def load(self, event_id: str | None = None, *, refetch: bool = False) -> None:
+        """A failure is reported by `LoudWorkers`; the screen keeps what it has.
+        `refetch`: the events list again (the poll counted events we have not got)."""
         issue = self.issue
         source = self.session.detail_for(issue) if issue is not None else None
         if issue is None or source is None:
@@ -84,11 +130,23 @@ class IssueScreen(LoudWorkers, Screen[None]):
             self.render_all()
             return
         try:
+            if refetch:
+                self.events = self.live.merge(self.events, await source.events(issue, 50))
+                event_id = self._newer_id()
+                if event_id is None:
+                    return
+            if not self.events:
+                self.events = await source.events(issue, 50)
             if event_id is None:
                 self.event = await source.latest_event(issue)
-                self.events = await source.events(issue, 50)
             else:
                 self.event = await source.event(issue, event_id)
+            if self.event is not None:
+                self.live.viewed(self.events, self.event.event_id)
+            if self.trend is None:
+                self.trend = await trend_source.gather(
+                    self.session, issue, self.events, self.sx.now().timestamp()
+                )
             trace_id = self.event.trace_id if self.event is not None else None
             self.trace = await source.trace(trace_id) if trace_id else None
             if self.trace is not None:
@@ -102,27 +160,47 @@ class IssueScreen(LoudWorkers, Screen[None]):
         issue = self.issue
         if issue is None:
             return
+        self.render_head(issue)
+        self._render_overview(issue)
+        self.render_stack()
+        self.render_crumbs()
+        self.query_one("#trace-view", LinesView).set_lines(detail.trace_lines(self.trace))
+        self._render_events()
+        self._render_related()
+
+    def _render_events(self, *, keep_cursor: bool = False) -> None:
+        current = self.event.event_id if self.event else None
+        self.query_one("#events-view", LinesView).set_lines(
+            detail.event_lines(self.events, current, self.sx.now(), set(self.live.unseen)),
+            keep_cursor=keep_cursor,
+        )
+
+    def _render_overview(self, issue: Issue) -> None:
+        self.query_one("#overview-text", Static).update(self._overview(issue))
+
+    def render_head(self, issue: Issue) -> None:
+        self._shown = (issue.count, issue.user_count, issue.last_seen, issue.status, self.live.new)
         head = Text()
         head.append(safe(issue.short_id, limit=40), style="bold")
-        head.append(f"  {safe(issue.service, limit=20)}  {issue.level.value}  ")
+        head.append(detail.SEP, style="dim")
+        head.append(f"{safe(issue.service, limit=20)} {issue.level.value}")
+        head.append(detail.SEP, style="dim")
         head.append_text(detail.workflow_label(issue))
-        head.append("  ")
+        head.append(detail.SEP, style="dim")
         head.append(detail.counts_label(issue), style="dim")
+        if self.live.new:
+            head.append(detail.SEP, style="dim")
+            head.append(
+                f"● {self.live.new} new event{'s' if self.live.new != 1 else ''}",
+                style="bold green",
+            )
+            head.append(" ([ shows)", style="dim")
         if self.busy:
             head.append("  loading…", style="italic dim")
         head.append("\n")
         head.append(safe(issue.title, limit=300), style="bold")
         head.truncate(max(20, self.size.width * 2 or 160), overflow="ellipsis")
         self.query_one("#issue-head", Static).update(head)
-        self.query_one("#overview-text", Static).update(self._overview(issue))
-        self.render_stack()
-        self.render_crumbs()
-        self.query_one("#trace-view", LinesView).set_lines(detail.trace_lines(self.trace))
-        current = self.event.event_id if self.event else None
-        self.query_one("#events-view", LinesView).set_lines(
-            detail.event_lines(self.events, current, self.sx.now())
-        )
-        self._render_related()
 
     def _overview(self, issue: Issue) -> Text:
         """The overview, with the releases filled from the event when the issue lacks them
@@ -137,6 +215,9 @@ class IssueScreen(LoudWorkers, Screen[None]):
                 fill["first_release"] = oldest.release or event.release
         shown = issue.model_copy(update=fill) if fill else issue
         text = detail.overview(shown, event, self.sx.now())
+        if self.trend is not None:
+            width = max(0, (self.size.width or 120) - 4)
+            text = trend_text(self.trend, min(width, 100), self._chart_style()) + "\n\n" + text
         suspect = self.session.correlator.suspect_release(issue)
         if not suspect:
             return text
@@ -144,6 +225,21 @@ class IssueScreen(LoudWorkers, Screen[None]):
         note.append(f"⚑ new in {safe(suspect, limit=80)}", style="bold yellow")
         note.append(" — first seen right after this release appeared (suspect release)\n\n")
         return note + text
+
+    def _chart_style(self) -> Style:
+        colours = self.app.theme_variables
+        encoding = (self.app.console.encoding or "utf-8").lower()
+        return Style(
+            bar=colours.get("primary", "cyan"),
+            suspect=f"bold {colours.get('warning', 'yellow')}",
+            release=colours.get("accent", "magenta"),
+            ascii=not encoding.startswith("utf"),
+        )
+
+    def on_resize(self) -> None:
+        issue = self.issue
+        if issue is not None and self.trend is not None:
+            self._render_overview(issue)
 
     def render_stack(self) -> None:
         lines = detail.stack_lines(self.event, full=self.full_frames)
@@ -196,6 +292,13 @@ class IssueScreen(LoudWorkers, Screen[None]):
             self.category = cats[index] if index < len(cats) else None
         self.render_crumbs()
 
+    def _newer_id(self) -> str | None:
+        """The event just newer than the one shown (the list is newest first)."""
+        ids = [e.event_id for e in self.events]
+        current = self.event.event_id if self.event else None
+        index = ids.index(current) - 1 if current in ids else 0
+        return ids[index] if 0 <= index < len(ids) else None
+
     def _step_event(self, step: int) -> None:
         if not self.events:
             return
@@ -204,6 +307,8 @@ class IssueScreen(LoudWorkers, Screen[None]):
         index = ids.index(current) + step if current in ids else 0
         if 0 <= index < len(ids):
             self.load(ids[index])
+        elif step < 0 and self.live.uncounted:
+            self.load(refetch=True)  # the poll counted newer events: fetch them
         else:
             self.sx.notify("No more events that way.", timeout=2)
 
