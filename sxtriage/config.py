@@ -181,6 +181,8 @@ class Settings(BaseModel):
     does not stop the others."""
     quiet_hours: str | None = None
     """"22:00-07:00": no bell at night."""
+    alert_toasts: Literal["burst", "off", "every"] = "burst"
+    """[alerts] toasts: one toast per burst of alerts (default), none, or one per alert."""
     views: list[ViewConfig] = Field(default_factory=list)
     commands: list[CommandConfig] = Field(default_factory=list)
     """Your own commands bound to keys ([[commands]])."""
@@ -348,6 +350,8 @@ def _read_toml(path: Path, *, required: bool) -> dict[str, Any]:
                 out[alias] = subval
         elif key == "alerts" and isinstance(value, dict):
             out["alert_rules"] = value.get("rules", [])
+            if "toasts" in value:
+                out["alert_toasts"] = value["toasts"]
         else:
             out[key] = value
     return out

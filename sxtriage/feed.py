@@ -15,6 +15,7 @@ from enum import StrEnum
 
 from sxtriage.models import Event, Issue, IssueDelta, IssueKey, Level, Source, Status
 from sxtriage.search import Query, ReleaseResolver, compile_query, haystack
+from sxtriage.trends import Trends
 
 _TRIAGE_FIELDS = (
     "status",
@@ -113,6 +114,8 @@ class Feed:
         self.pinned: frozenset[IssueKey] | None = None
         """When set, only these issues are shown (an alert's matching issues)."""
         self.pin_label = ""
+        self.trends = Trends()
+        """Hourly event counts per issue (the rows' 24 h sparkline for local issues)."""
         self.short_id_width = 0
         """The longest short id seen (cells), for the ID column."""
         self._visible: set[IssueKey] = set()
@@ -206,8 +209,12 @@ class Feed:
         return self._finish(change)
 
     def observe_event(self, event: Event) -> None:
-        """Count an event for its service's events/min sparkline."""
-        self._count(event.service, 1, self.clock())
+        """Count an event for its service's events/min sparkline and its issue's 24 h trend."""
+        now = self.clock()
+        self._count(event.service, 1, now)
+        if event.issue_id:
+            at = min(now, (event.received or event.timestamp).timestamp())  # replays: then
+            self.trends.observe((event.source, event.issue_id), at)
 
     def _merge_local(self, key: IssueKey, incoming: Issue, now: float) -> Issue:
         entry = self._local.get(key)

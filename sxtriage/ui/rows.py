@@ -14,6 +14,26 @@ from sxtriage.models import Issue, Level, Status
 from sxtriage.ui.badges import REVIEW_GLYPH, badge, priority_short, state_word
 from sxtriage.ui.text import LEVEL_GLYPH, compact, fit, relative, safe
 
+NO_STYLE = Style()
+TREND_CELLS = 12
+"""The 24 h sparkline: two hours a cell."""
+_BARS = "▁▂▃▄▅▆▇█"
+
+
+def trend_text(hourly: list[int], width: int = TREND_CELLS) -> str:
+    """Hourly counts (oldest first) as `width` bar cells, each the sum of its hours; a cell
+    with any event is above the baseline.  No data: "—"."""
+    if not hourly or width <= 0:
+        return "—"
+    per = -(-len(hourly) // width)
+    start = len(hourly) - per * width  # the newest hours fill whole cells
+    cells = [sum(hourly[max(0, i) : max(0, i + per)]) for i in range(start, len(hourly), per)]
+    top = max(cells)
+    if top <= 0:
+        return _BARS[0] * len(cells)
+    top_bar = len(_BARS) - 1
+    return "".join(_BARS[0] if v <= 0 else _BARS[max(1, -(-v * top_bar // top))] for v in cells)
+
 
 @dataclass(frozen=True)
 class Column:
@@ -33,9 +53,10 @@ COLUMNS: tuple[Column, ...] = (
     Column("service", "SVC", 7, 56),
     Column("title", "TITLE", 0, 0),
     Column("events", "EVENTS", 7, 48, right=True),
+    Column("trend", "24H", TREND_CELLS, 130),
     Column("users", "USERS", 6, 72, right=True),
     Column("first", "FIRST", 6, 110, right=True),
-    Column("last", "LAST", 6, 40, right=True),
+    Column("last", "LAST", 6, 38, right=True),
     Column("assignee", "ASSIGNEE", 16, 96),
     Column("status", "STATE", 11, 86),
     Column("ticket", "", 2, 64),
@@ -59,6 +80,7 @@ NO_NOTE = RowNote()
 
 
 STATE_MIN = next(c.min_total for c in COLUMNS if c.name == "status")
+TREND_MIN = next(c.min_total for c in COLUMNS if c.name == "trend")
 
 
 def id_width(longest: int) -> int:
@@ -97,6 +119,7 @@ class RowStyles:
     priorities: Mapping[str, Style]
     """"high" / "medium" / "low" → style (anything else: dim)."""
     badge: Style
+    trend: Style = NO_STYLE
 
 
 def _title_badges(issue: Issue, state_shown: bool) -> str:
@@ -139,7 +162,9 @@ def row_segments(
     pending: bool = False,
     note: RowNote = NO_NOTE,
     short_id: int = 12,
+    trend: list[int] | None = None,
 ) -> list[Segment]:
+    """`trend`: the issue's hourly counts over 24 h, oldest first (None/[]: no data)."""
     base = styles.base
     if leaving:
         base = base + styles.leaving
@@ -195,6 +220,9 @@ def row_segments(
             text = title_fit
         elif name == "events":
             text = compact(issue.count)
+        elif name == "trend":
+            text = trend_text(trend or [], w)
+            style = base + styles.trend if trend else dim
         elif name == "users":
             text = compact(issue.user_count)
         elif name == "first":

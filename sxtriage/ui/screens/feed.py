@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Container
 from datetime import datetime
 
@@ -21,6 +22,7 @@ from sxtriage.feed import FeedChange, SortKey
 from sxtriage.models import Issue, IssueKey, Source
 from sxtriage.search import SearchError
 from sxtriage.triage.alerts import AlertChange, Firing
+from sxtriage.ui.alert_toasts import AlertToaster
 from sxtriage.ui.bindings import bindings
 from sxtriage.ui.host import Host
 from sxtriage.ui.rows import RowNote
@@ -34,8 +36,6 @@ from sxtriage.ui.widgets.status_line import StatusLine
 from sxtriage.ui.workers import LoudWorkers
 
 SORTS = list(SortKey)
-RING_AGAIN_AFTER = 300.0
-"""Seconds before the same rule of the same service may ring and toast again."""
 
 
 class FeedScreen(LoudWorkers, Screen[None]):
@@ -44,6 +44,10 @@ class FeedScreen(LoudWorkers, Screen[None]):
     DEFAULT_CSS = """
     FeedScreen { layout: vertical; }
     FeedScreen AlertsStrip { height: auto; max-height: 2; }
+    /* toasts sit over the service bar, one line each: never over the issue rows */
+    FeedScreen ToastRack { dock: top; align: right top; margin: 0; max-height: 3;
+                           overflow-y: hidden; }
+    FeedScreen Toast { margin: 0; padding: 0 1; max-width: 60%; max-height: 3; }
     """
 
     def __init__(self, app_: Host) -> None:
@@ -53,7 +57,13 @@ class FeedScreen(LoudWorkers, Screen[None]):
         self.feed = self.session.feed
         self._unsubscribe: Callable[[], None] | None = None
         self._chrome_due = False
-        self._rung: dict[tuple[str, str], float] = {}
+        self._toaster = AlertToaster(
+            self.session.settings.alert_toasts,
+            notify=lambda text: self.sx.notify(text, severity="warning", timeout=6, markup=False),
+            bell=self.sx.bell,
+            later=lambda delay, fn: self.set_timer(delay, fn),
+            clock=time.monotonic,
+        )
 
     def compose(self) -> ComposeResult:
         yield Banner(id="banner")
@@ -113,21 +123,9 @@ class FeedScreen(LoudWorkers, Screen[None]):
         self.refresh_chrome()
 
     def _on_alerts(self, firing: list[Firing], changes: list[AlertChange]) -> None:
-        """Worst first in the strip; a bell and a toast for a new firing that rings."""
+        """Worst first in the strip; the bell and at most one toast per burst."""
         self.query_one(AlertsStrip).update_alerts(worst_first(firing))
-        now = self.session.clock()
-        ring = []
-        for change in changes:
-            if change.kind != "fired" or not change.bell:
-                continue
-            ident = (change.firing.rule_id, change.firing.service)
-            if now - self._rung.get(ident, float("-inf")) >= RING_AGAIN_AFTER:
-                self._rung[ident] = now
-                ring.append(change.message)
-        if ring:
-            self.sx.bell()
-            more = f" (+{len(ring) - 1} more)" if len(ring) > 1 else ""
-            self.sx.notify(f"Alert: {ring[0]}{more}", severity="warning", timeout=6, markup=False)
+        self._toaster.observe(changes, self.session.clock())
 
     def _tick(self) -> None:
         self.session.tick()
@@ -147,7 +145,6 @@ class FeedScreen(LoudWorkers, Screen[None]):
         self.query_one(ServiceBar).show(
             {s: self.feed.stats(s) for s in services},
             {s: self.feed.rate(s, stamp) for s in services},
-            self._health_text(now),
             self.feed.scope,
             {s: releases.latest_info(s) for s in services},
         )
@@ -177,6 +174,7 @@ class FeedScreen(LoudWorkers, Screen[None]):
             sort=self.feed.sort.value,
             query=self._query_text(),
             view=self.session.sections.label(self.feed),
+            health=self._health_text(self.sx.now()),
         )
 
     def _query_text(self) -> str:

@@ -20,7 +20,15 @@ from textual.strip import Strip
 from sxtriage.feed import Feed, FeedChange
 from sxtriage.models import PRIORITIES, Issue, IssueKey, Level
 from sxtriage.ui.bindings import bindings
-from sxtriage.ui.rows import NO_NOTE, RowNote, RowStyles, header_segments, id_width, row_segments
+from sxtriage.ui.rows import (
+    NO_NOTE,
+    TREND_MIN,
+    RowNote,
+    RowStyles,
+    header_segments,
+    id_width,
+    row_segments,
+)
 
 FLASH_SECONDS = 2.0
 
@@ -44,6 +52,7 @@ class IssueList(ScrollView, can_focus=True):
         "issue-list--priority-medium",
         "issue-list--priority-low",
         "issue-list--badge",
+        "issue-list--trend",
     }
     DEFAULT_CSS = """
     IssueList { height: 1fr; overflow-x: hidden; background: $surface; }
@@ -64,6 +73,7 @@ class IssueList(ScrollView, can_focus=True):
     IssueList > .issue-list--priority-medium { color: $warning; }
     IssueList > .issue-list--priority-low { color: $text-muted; }
     IssueList > .issue-list--badge { color: $warning; text-style: bold; }
+    IssueList > .issue-list--trend { color: $accent; }
     """
 
     class Opened(Message):
@@ -281,11 +291,22 @@ class IssueList(ScrollView, can_focus=True):
                 levels={lv: get(lv.value) for lv in Level},
                 priorities={p: get(f"priority-{p}") for p in PRIORITIES},
                 badge=get("badge"),
+                trend=get("trend"),
             )
         return self._styles
 
+    def _width(self) -> int:
+        """The cells a row may use: the vertical scrollbar takes its own."""
+        return self.scrollable_content_region.width
+
+    def trend(self, issue: Issue) -> list[int]:
+        """The 24 h hourly counts: Sentry's own series, else what the feed counted."""
+        if issue.stats_24h:
+            return issue.stats_24h
+        return self.feed.trends.series(issue.key, self.now().timestamp())
+
     def render_line(self, y: int) -> Strip:
-        width = self.size.width
+        width = self._width()
         styles = self._row_styles()
         ident = id_width(self.feed.short_id_width)
         if y == 0:
@@ -318,6 +339,7 @@ class IssueList(ScrollView, can_focus=True):
             pending=key in pending,
             note=self.note(issue) if self.note is not None else NO_NOTE,
             short_id=ident,
+            trend=self.trend(issue) if width >= TREND_MIN else None,
         )
         return Strip(segments).adjust_cell_length(width, styles.base)
 

@@ -1,4 +1,4 @@
-"""Per-service header: open count, events/min sparkline, worst level, source health."""
+"""Per-service header: open count, worst level, events/min sparkline, latest release."""
 
 from __future__ import annotations
 
@@ -21,10 +21,24 @@ _LEVEL_STYLE = {
 }
 
 
+def _first_fit(variants: list[Text], width: int) -> Text:
+    """The first variant that fits `width` whole, else the last one cut with an ellipsis."""
+    for text in variants:
+        if text.cell_len <= width:
+            return text
+    last = variants[-1].copy()
+    last.truncate(width, overflow="ellipsis")
+    return last
+
+
 class ServiceCard(Static):
+    """One service: number, name, worst level and open issues; its events/min sparkline
+    and rate; its latest release (and the issues new in it).  Only this service's own
+    numbers — the sources' health is said once, in the status line."""
+
     DEFAULT_CSS = """
     ServiceCard { width: 1fr; height: 3; padding: 0 1; border-right: vkey $panel-lighten-2;
-                  background: $panel; }
+                  background: $panel; text-wrap: nowrap; text-overflow: ellipsis; }
     ServiceCard.-scoped { background: $primary 30%; }
     """
 
@@ -32,7 +46,7 @@ class ServiceCard(Static):
         super().__init__(id=f"svc-{service}")
         self.number = number
         self.service = service
-        self._shown: tuple[ServiceStats, list[int], str, Any | None] | None = None
+        self._shown: tuple[ServiceStats, list[int], Any | None] | None = None
 
     def on_resize(self) -> None:
         """The sparkline and the cuts follow the card's width: redraw at the new size
@@ -40,32 +54,51 @@ class ServiceCard(Static):
         if self._shown is not None:
             self.show(*self._shown)
 
-    def show(
-        self, stats: ServiceStats, rate: list[int], health: str, release: Any | None = None
-    ) -> None:
-        """`release`: the service's latest ReleaseInfo (version, new_issues, baseline)."""
-        self._shown = (stats, rate, health, release)
-        width = max(4, self.size.width - 2 if self.size.width else 16)
-        top = Text()
-        top.append(f"{self.number} ", style="dim")
-        top.append(self.service, style="bold")
-        top.append(" ")
+    def _top(self, stats: ServiceStats, width: int) -> Text:
+        glyph = Text()
         if stats.worst is not None:
-            top.append(LEVEL_GLYPH[stats.worst], style=_LEVEL_STYLE[stats.worst])
-        top.append(f" {stats.open} open")
-        per_min = rate[-1] if rate else 0
-        middle = Text(sparkline(rate, max(1, width - 8)), style="green")
-        middle.append(f" {per_min}/m", style="dim")
-        bottom = Text()
+            glyph.append(" ")
+            glyph.append(LEVEL_GLYPH[stats.worst], style=_LEVEL_STYLE[stats.worst])
+        name = safe(self.service, limit=32)
+
+        def line(number: bool, label: str, words: str) -> Text:
+            text = Text()
+            if number:
+                text.append(f"{self.number} ", style="dim")
+            text.append(label, style="bold")
+            text.append_text(glyph)
+            text.append(f" {stats.open}{words}")
+            return text
+
+        short = name[: max(1, width - len(f" {stats.open}"))]
+        return _first_fit(
+            [
+                line(True, name, " open"),
+                line(True, name, ""),
+                line(False, name, ""),
+                Text.assemble((name, "bold"), f" {stats.open}"),
+                Text.assemble((short, "bold"), f" {stats.open}"),
+            ],
+            width,
+        )
+
+    def show(self, stats: ServiceStats, rate: list[int], release: Any | None = None) -> None:
+        """`release`: the service's latest ReleaseInfo (version, new_issues, baseline)."""
+        self._shown = (stats, rate, release)
+        width = max(4, self.size.width or 14)
+        top = self._top(stats, width)
+        per_min = f" {rate[-1] if rate else 0}/m"
+        middle = Text(sparkline(rate, max(1, width - len(per_min))), style="green")
+        middle.append(per_min, style="dim")
+        middle.truncate(width)
+        bottom = Text(no_wrap=True)
         if release is not None:
             bottom.append(safe(release.version, limit=40), style="bold")
             new = int(getattr(release, "new_issues", 0) or 0)
             if new and not getattr(release, "baseline", False):
                 bottom.append(f" +{new} new", style="bold yellow")
-            bottom.append(" · ", style="dim")
-        bottom.append(health, style="dim")
-        top.truncate(width)
-        middle.truncate(width)
+        else:
+            bottom.append("release —" if width >= 9 else "—", style="dim")
         bottom.truncate(width, overflow="ellipsis")
         # fixed size (height 3, width 1fr): no re-layout of the screen per update
         self.update(Text("\n").join([top, middle, bottom]), layout=False)
@@ -86,11 +119,10 @@ class ServiceBar(Horizontal):
         self,
         stats: dict[str, ServiceStats],
         rates: dict[str, list[int]],
-        health: str,
         scope: str | None,
         releases: dict[str, Any] | None = None,
     ) -> None:
         releases = releases or {}
         for card in self.query(ServiceCard):
             card.set_class(card.service == scope, "-scoped")
-            card.show(stats[card.service], rates[card.service], health, releases.get(card.service))
+            card.show(stats[card.service], rates[card.service], releases.get(card.service))

@@ -1,4 +1,5 @@
-"""One line under the table: LIVE/PAUSED, "N new", counts, scope, sort, filter."""
+"""One line under the table: LIVE/PAUSED, "N new", counts, sources' health, scope, sort,
+filter."""
 
 from __future__ import annotations
 
@@ -23,7 +24,9 @@ class StatusLine(Static):
         sort: str,
         query: str,
         view: str = "",
+        health: str = "",
     ) -> None:
+        """`health`: the sources' health ("sentry ✓ · relay ✓"), shown once, here."""
         line = Text()
         if paused:
             line.append(" PAUSED ", style="bold reverse yellow")
@@ -34,6 +37,9 @@ class StatusLine(Static):
         line.append(f"  {shown:,} of {total:,}")
         if marked:
             line.append(f"  ● {marked} marked", style="bold")
+        if health:
+            stale = "stale" in health or health == "no sources"
+            line.append(f"  {health}", style="bold yellow" if stale else "dim")
         if view:
             line.append("  view:", style="dim")
             line.append(safe(view, limit=40), style="bold")
