@@ -92,7 +92,8 @@ async def test_poller_survives_and_recovers(name: str) -> None:
     sim = SimServer(n_issues=150, token=TOKEN, faults=[f"ratelimit={LIMIT}"], seed=3)
     await sim.start()
     port = int(sim.url.rsplit(":", 1)[1])
-    client = make_client(sim, token=TOKEN, timeout=0.4, max_retries=1, max_retry_after=0.5)
+    # 1 s: "slow answers" (250 ms) must stay healthy on a busy machine; "timeouts" hang 3 s
+    client = make_client(sim, token=TOKEN, timeout=1.0, max_retries=1, max_retry_after=0.5)
     watch = Watch()
     poller = SentryPoller(
         client,

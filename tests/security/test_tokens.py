@@ -40,7 +40,8 @@ async def test_no_token_in_debug_logs(caplog: pytest.LogCaptureFixture) -> None:
     """Client and poller through success, 401, 5xx and timeouts, every logger at DEBUG."""
     caplog.set_level(logging.DEBUG)
     async with SimServer(n_issues=50, token=SENTRY_TOKEN) as sim:
-        async with make_client(sim, token=SENTRY_TOKEN, timeout=0.3, max_retries=1) as client:
+        # 1 s: the first list must answer on a busy machine too; "timeout=2" still times out
+        async with make_client(sim, token=SENTRY_TOKEN, timeout=1.0, max_retries=1) as client:
             await client.list_issues()
             for spec in ("500*2", "timeout=2*2", "401*1", "badjson*1"):
                 sim.faults.add(spec)
