@@ -20,18 +20,20 @@ from sxtriage.core.session import Session
 from sxtriage.models import Issue, IssueKey, utcnow
 from sxtriage.ui.bindings import bindings, check_keymap
 from sxtriage.ui.commands import SxCommands
+from sxtriage.ui.jumps import JumpsMixin
 from sxtriage.ui.screens.feed import FeedScreen
 from sxtriage.ui.screens.help import HelpScreen
 from sxtriage.ui.screens.issue import IssueScreen
 from sxtriage.ui.theme import DEFAULT_THEME, load_themes
 from sxtriage.ui.triage_keys import TriageKeysMixin
+from sxtriage.ui.user_keys import UserCommandsMixin
 from sxtriage.ui.workers import LoudWorkers
 from sxtriage.ui.workflow_keys import unavailable_keys
 
 QUIT_ARMED_SECONDS = 4
 
 
-class SxTriageApp(TriageKeysMixin, LoudWorkers, App[int]):
+class SxTriageApp(TriageKeysMixin, JumpsMixin, UserCommandsMixin, LoudWorkers, App[int]):
     TITLE = "sxtriage"
     BINDINGS: list[Binding] = bindings("app")  # type: ignore[assignment]
     COMMANDS = App.COMMANDS | {SxCommands}
@@ -50,6 +52,7 @@ class SxTriageApp(TriageKeysMixin, LoudWorkers, App[int]):
         self.now = clock
         self.start_session = start_session
         self.keymap_overrides, self.keymap_errors = check_keymap(dict(session.settings.keymap))
+        self.keymap_errors += self.bind_user_commands()  # [[commands]]; a taken key refused
         themes, self.theme_errors = load_themes(theme_dirs)
         self.user_themes = {t.name for t in themes}
         for theme in themes:
@@ -168,7 +171,9 @@ class SxTriageApp(TriageKeysMixin, LoudWorkers, App[int]):
 
     def action_help(self) -> None:
         if not isinstance(self.screen, HelpScreen):
-            self.push_screen(HelpScreen(self.keymap_overrides, unavailable_keys(self.session)))
+            self.push_screen(
+                HelpScreen(self.keymap_overrides, unavailable_keys(self.session), self.user_specs)
+            )
 
     def action_request_quit(self) -> None:
         triage = self.session.triage

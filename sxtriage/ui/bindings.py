@@ -100,6 +100,17 @@ REGISTRY: tuple[KeySpec, ...] = (
     KeySpec("sort", "s", "cycle_sort", "Sort", "feed", "Feed", False),
     KeySpec("next_view", "V", "next_view", "Next view (feed section)", "feed", "Feed", False),
     KeySpec(
+        "toggle_preview",
+        "backslash",
+        "toggle_preview",
+        "Preview beside the list (≥ 140 columns)",
+        "feed",
+        "Feed",
+        False,
+        display="\\",
+    ),
+    KeySpec("preview_tab", "tab", "preview_tab", "Next preview tab", "feed", "Feed", False),
+    KeySpec(
         "alert_jump",
         "exclamation_mark",
         "jump_alert",
@@ -315,19 +326,62 @@ def key_label(keys: str) -> str:
         "pagedown": "PgDn",
         "pageup": "PgUp",
         "tab": "tab",
+        "backslash": "\\",
         "shift+tab": "⇧tab",
     }
     return " ".join(names.get(k, k) for k in keys.split(","))
 
 
-def help_rows(keymap: dict[str, str], scopes: Iterable[Scope]) -> list[tuple[str, str, str, str]]:
-    """(group, keys, description, id) for the help screen, in registry order."""
+def help_rows(
+    keymap: dict[str, str], scopes: Iterable[Scope], extra: Iterable[KeySpec] = ()
+) -> list[tuple[str, str, str, str]]:
+    """(group, keys, description, id) for the help screen, in registry order; `extra`:
+    the user's own commands (`user_command_specs`)."""
     wanted = set(scopes)
     return [
         (s.group, key_label(effective_keys(s, keymap)), s.description, s.id)
-        for s in REGISTRY
+        for s in (*REGISTRY, *extra)
         if s.scope in wanted
     ]
+
+
+USER_GROUP = "Your commands"
+
+
+def user_command_specs(
+    commands: Iterable[tuple[str, str]], keymap: dict[str, str]
+) -> tuple[list[KeySpec], list[str]]:
+    """Key specs for `[[commands]]` (key, title), in the registry's shape, so help and the
+    palette show them like any key.  A key already taken — by a built-in binding (with the
+    keymap applied) or by an earlier command — is refused with one line naming both."""
+    taken: dict[str, str] = {}
+    for spec in REGISTRY:
+        for key in effective_keys(spec, keymap).split(","):
+            taken.setdefault(key, f"{spec.description} ({spec.id})")
+    specs_out: list[KeySpec] = []
+    errors: list[str] = []
+    for n, (keys, title) in enumerate(commands):
+        wanted = [k.strip() for k in keys.split(",") if k.strip()]
+        clash = next((k for k in wanted if k in taken), None)
+        if clash is not None:
+            errors.append(
+                f"[[commands]] {title!r}: key {key_label(clash)!r} is already "
+                f"{taken[clash]}; pick another key (the command is not bound)"
+            )
+            continue
+        spec = KeySpec(
+            f"command_{n + 1}",
+            ",".join(wanted),
+            f"user_command({n})",
+            title,
+            "app",
+            USER_GROUP,
+            False,
+        )
+        for key in wanted:
+            taken[key] = f"your command {title!r}"
+        specs_out.append(spec)
+    return specs_out, errors
 
 
 def keys_markdown() -> str:

@@ -16,6 +16,7 @@ from textual.markup import escape
 from sxtriage.feed import SortKey
 from sxtriage.ui.bindings import REGISTRY, effective_keys, key_label
 from sxtriage.ui.host import Host
+from sxtriage.ui.jumps import jump_title
 from sxtriage.ui.screens.feed import FeedScreen
 from sxtriage.ui.screens.issue import IssueScreen
 from sxtriage.ui.text import safe
@@ -32,7 +33,7 @@ class SxCommands(Provider):
         scope = screen.SCOPE if isinstance(screen, FeedScreen | IssueScreen) else None
         keymap = host.keymap_overrides
         out: list[Command] = []
-        for spec in REGISTRY:
+        for spec in (*REGISTRY, *host.user_specs):
             if not spec.palette:
                 continue
             if spec.scope in ("feed", "issue") and spec.scope != scope:
@@ -66,6 +67,11 @@ class SxCommands(Provider):
             yield DiscoveryHit(title, run, help=help_text)
 
     async def search(self, query: str) -> Hits:
+        jump = jump_title(query)
+        if jump is not None:  # a short id, a Sentry URL, an event or trace id: go there
+            target, title = jump
+            host = cast(Host, self.app)
+            yield Hit(1.0, title, partial(host.jump, target), text=title, help="jump")
         matcher = self.matcher(query)
         for title, run, help_text in self._commands():
             score = matcher.match(title)

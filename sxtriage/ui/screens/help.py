@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
@@ -9,7 +11,7 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
-from sxtriage.ui.bindings import help_rows
+from sxtriage.ui.bindings import KeySpec, Scope, help_rows
 
 LEGEND = (
     "Row badges: ◆ for review · NEW ESC REG (new, escalating, regressed) · ARC archived · "
@@ -17,14 +19,19 @@ LEGEND = (
 )
 
 
-def help_table(keymap: dict[str, str], unavailable: dict[str, str] | None = None) -> Table:
+def help_table(
+    keymap: dict[str, str],
+    unavailable: dict[str, str] | None = None,
+    extra: Iterable[KeySpec] = (),
+) -> Table:
     table = Table(box=None, show_header=True, header_style="bold", expand=True, pad_edge=False)
     table.add_column("Group", style="dim", no_wrap=True)
     table.add_column("Keys", style="bold", no_wrap=True)
     table.add_column("Action")
     table.add_column(Text("Id (for [keymap])"), style="dim", no_wrap=True)
     last = None
-    for group, keys, description, binding_id in help_rows(keymap, ("list", "feed", "issue", "app")):
+    scopes: tuple[Scope, ...] = ("list", "feed", "issue", "app")
+    for group, keys, description, binding_id in help_rows(keymap, scopes, extra):
         action = Text(description)
         if unavailable and binding_id in unavailable:
             action.append(f" — unavailable: {unavailable[binding_id]}", style="dim italic")
@@ -41,15 +48,22 @@ class HelpScreen(ModalScreen[None]):
         border: round $primary; background: $surface; padding: 0 1; }
     """
 
-    def __init__(self, keymap: dict[str, str], unavailable: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        keymap: dict[str, str],
+        unavailable: dict[str, str] | None = None,
+        extra: Iterable[KeySpec] = (),
+    ) -> None:
         super().__init__(id="help")
         self.keymap = keymap
         self.unavailable = unavailable or {}
+        self.extra = list(extra)
+        """The user's own commands ([[commands]])."""
 
     def compose(self) -> ComposeResult:
         with VerticalScroll():
             yield Static(Text("sxtriage keys — remap any id in config.toml [keymap]", style="bold"))
-            yield Static(help_table(self.keymap, self.unavailable))
+            yield Static(help_table(self.keymap, self.unavailable, self.extra))
             yield Static(Text(LEGEND, style="dim"))
 
     def action_dismiss(self) -> None:  # type: ignore[override]
