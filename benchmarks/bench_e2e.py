@@ -1,9 +1,11 @@
 """End to end: events from the four simulated services → relay → a row painted in the TUI.
 
 Senders post SDK envelopes (one new issue each, round-robin over api/web/mobile/search)
-to an in-process relay (the same wiring as `sxtriage demo`: scrubbing in a process
-pool, SQLite commit, SSE stream) at a fixed rate; a headless TUI (`App.run_test`,
-160×45) reads the relay through `RelayClient`.  For each event we time:
+to a relay at a fixed rate; a headless TUI (`App.run_test`, 160×45) shows them.  Two
+modes: `subprocess` — `sxtriage relay` in its own process, read over its SSE stream
+(`RelayClient`); `embedded` — the relay in the TUI's process, as `sxtriage demo` and
+`[relay] embed` wire it (scrubbing in a process pool, SQLite commit, read in-process by
+`InProcessRelay`, no HTTP between relay and TUI).  For each event we time:
 
   feed     capture (POST sent) → the issue is in the TUI's feed index
   painted  capture → the issue's row is in the rendered issue list (top rows sampled every 10 ms)
@@ -107,7 +109,11 @@ async def _run_once(rate: int, seconds: float, mode: str = "subprocess") -> dict
         else:
             relay = _RelayProcess(Path(tmp) / "relay")
         url = await relay.start("127.0.0.1", 0)
-        session = build_session(settings.model_copy(update={"relay_url": url}), store)
+        wired = settings.model_copy(update={"relay_url": url})
+        if mode == "embedded":  # the session stops the relay it reads
+            session = build_session(wired, store, relay_server=relay)
+        else:
+            session = build_session(wired, store)
         sent: dict[str, float] = {}
         acked: dict[str, float] = {}
         in_feed: dict[str, float] = {}
@@ -167,7 +173,8 @@ async def _run_once(rate: int, seconds: float, mode: str = "subprocess") -> dict
                 await sampler
         finally:
             await session.stop()
-            await relay.stop()
+            if mode != "embedded":
+                await relay.stop()
             store.close()
     ack_ms = [(acked[k] - sent[k]) * 1000 for k in sent if k in acked]
     feed_ms = [(in_feed[k] - sent[k]) * 1000 for k in sent if k in in_feed]

@@ -1,8 +1,10 @@
 """`sxtriage demo`: Sentry API simulator + relay + four simulated services + the TUI.
 
-Everything runs in-process on loopback; the data dir is a temporary directory unless
---data-dir is given.  The relay takes its default port, or an ephemeral one when that is
-busy.  Palette commands "Simulate: …" trigger the traffic generator's scenarios.
+Everything runs in one process: the simulated services post SDK envelopes to the relay
+on loopback, and the TUI reads the relay in-process (no HTTP between them).  The data
+dir is a temporary directory unless --data-dir is given.  The relay takes its default
+port, or an ephemeral one when that is busy.  Palette commands "Simulate: …" trigger the
+traffic generator's scenarios.
 """
 
 from __future__ import annotations
@@ -70,8 +72,7 @@ async def start_demo(
             "relay_url": relay_url,
         }
     )
-    session = build_session(settings, store)
-    session.embedded.append(relay_server)
+    session = build_session(settings, store, relay_server=relay_server)
     traffic = TrafficGenerator(relay_url, rate=rate)
     session.extra_tasks.append(("The simulated traffic", traffic.start))
     for name, description in SCENARIOS.items():

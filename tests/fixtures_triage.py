@@ -249,7 +249,8 @@ class TriageStack:
 
 @pytest.fixture
 async def triage_stack(tmp_path: Path) -> AsyncIterator[TriageStack]:
-    """Sim (40 issues, GitHub under /github) + relay + a session built by `build_session`.
+    """Sim (40 issues, GitHub under /github) + relay embedded in-process + a session built
+    by `build_session`, as `sxtriage demo` wires them.
 
     The Sentry client retries fast (faults are tested, not waited out); the app's browser
     opener records URLs instead of launching anything.
@@ -290,7 +291,7 @@ async def triage_stack(tmp_path: Path) -> AsyncIterator[TriageStack]:
         backoff_base=0.01,
         max_retry_after=0.05,
     )
-    session = build_session(settings, store, sentry=sentry)
+    session = build_session(settings, store, sentry=sentry, relay_server=relay_server)
     app = SxTriageApp(session)
     stack = TriageStack(sim, relay_server, store, session, app)
 
@@ -310,7 +311,6 @@ async def triage_stack(tmp_path: Path) -> AsyncIterator[TriageStack]:
     try:
         yield stack
     finally:
-        await session.stop()
-        await relay_server.stop()
+        await session.stop()  # the embedded relay with it
         await sim.stop()
         store.close()

@@ -1,5 +1,6 @@
 """Build a `Session` from the settings: Sentry client + poller when org and token are set;
-a relay source when a relay URL is set, or the relay embedded in this process.
+the relay embedded in this process read in-process (`relay/inproc.py`), or an external
+relay / Spotlight sidecar read over its SSE stream when a relay URL is set.
 
 `open_session` is what `sxtriage` runs: the org's projects become the services when the
 config names none, a relay already listening on the default address is joined, else one
@@ -12,7 +13,9 @@ import httpx
 
 from sxtriage.config import LoadedSettings, Settings
 from sxtriage.core.session import Session
+from sxtriage.ports import RelaySource
 from sxtriage.relay.client import RelayClient
+from sxtriage.relay.inproc import InProcessRelay
 from sxtriage.relay.server import RelayServer
 from sxtriage.sentry import services as org_services
 from sxtriage.sentry.client import SentryClient
@@ -46,11 +49,18 @@ def build_session(
     store: Store,
     *,
     sentry: SentryClient | None = None,
-    relay: RelayClient | None = None,
+    relay_server: RelayServer | None = None,
 ) -> Session:
-    """A session over the configured sources (or the clients given), its cache loaded."""
+    """A session over the configured sources (or the Sentry client given), its cache
+    loaded.  With `relay_server` (started by the caller, stopped with the session) the
+    session reads that relay in-process, whatever `relay_url` says."""
     sentry = sentry if sentry is not None else sentry_client(settings)
-    if relay is None and settings.relay_url:
+    relay: RelaySource | None = None
+    if relay_server is not None:
+        relay = InProcessRelay(
+            relay_server.broadcaster, relay_server.store, projects=relay_projects(settings)
+        )
+    elif settings.relay_url:
         relay = RelayClient(settings.relay_url, projects=relay_projects(settings))
     session = Session(
         settings,
@@ -63,6 +73,8 @@ def build_session(
         session.poller = SentryPoller(
             sentry, settings, on_delta=session.on_delta, on_health=session.on_health
         )
+    if relay_server is not None:
+        session.embedded.append(relay_server)
     session.load_cache()
     return session
 
@@ -126,13 +138,11 @@ async def open_session(loaded: LoadedSettings, store: Store) -> Session:
                 f"relay: none on {local}; run `sxtriage relay` there or set [relay] embed = true"
             )
     try:
-        session = build_session(settings, store)
+        session = build_session(settings, store, relay_server=embedded)
     except BaseException:
         if embedded is not None:
             await embedded.stop()
         raise
-    if embedded is not None:
-        session.embedded.append(embedded)
     for line in notes:
         session.notify(line, "information")
     return session

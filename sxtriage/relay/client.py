@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import inspect
-import json
 from collections import OrderedDict
 from collections.abc import Mapping
 from typing import Any
@@ -20,10 +19,11 @@ import httpx
 from httpx_sse import SSEError, aconnect_sse
 
 from sxtriage.models import Event, Issue, IssueDelta, Source, SourceHealth, Trace, utcnow
+from sxtriage.ports import DeltaSink, EventSink, HealthSink
 from sxtriage.relay import grouping
+from sxtriage.relay.messages import envelope_items, issue_id_of, service_of
 from sxtriage.relay.normalize import summarize, to_event
 from sxtriage.relay.stream import ENVELOPE_EVENT, ISSUE_EVENT
-from sxtriage.sources import DeltaSink, EventSink, HealthSink
 
 DEFAULT_PROJECTS = {1: "api", 2: "web", 3: "mobile", 4: "search"}
 _MEMORY = 5000
@@ -168,21 +168,15 @@ class RelayClient:
             return
         if kind != ENVELOPE_EVENT:
             return
-        envelope = json.loads(data)
-        if not isinstance(envelope, list) or len(envelope) != 2:
+        parsed = envelope_items(data)
+        if parsed is None:
             return
-        header, items = envelope
-        header = header if isinstance(header, dict) else {}
-        service = self._service(header)
+        header, items = parsed
+        service = service_of(header, self.projects)
         upserts: dict[str, Issue] = {}
-        for entry in items if isinstance(items, list) else []:
-            if not (isinstance(entry, list) and len(entry) == 2 and isinstance(entry[1], dict)):
-                continue
-            ih, payload = entry
-            if not isinstance(ih, dict) or ih.get("type") not in ("event", "transaction"):
-                continue
+        for ih, payload in items:
             self.received += 1
-            issue_id = ih.get("__sxtriage_issue_id")
+            issue_id = issue_id_of(ih)
             if self.spotlight and payload.get("type") != "transaction":
                 issue = self._group_locally(payload, service)
                 upserts[issue.id] = issue
@@ -193,19 +187,6 @@ class RelayClient:
             await _call(on_event, event)
         if upserts:
             await _call(on_delta, IssueDelta(source=Source.RELAY, upserts=list(upserts.values())))
-
-    def _service(self, header: dict[str, Any]) -> str:
-        if isinstance(header.get("__sxtriage_service"), str):
-            return header["__sxtriage_service"]
-        dsn = header.get("dsn")
-        if isinstance(dsn, str):
-            tail = dsn.rstrip("/").rsplit("/", 1)[-1]
-            if tail.isdigit() and int(tail) in self.projects:
-                return self.projects[int(tail)]
-        trace = header.get("trace") if isinstance(header.get("trace"), dict) else {}
-        release = str(trace.get("release") or "")
-        prefix = release.split("@", 1)[0]
-        return prefix if prefix in self.projects.values() else "unknown"
 
     def _group_locally(self, payload: dict[str, Any], service: str) -> Issue:
         summary = summarize(payload, service)

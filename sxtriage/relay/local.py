@@ -2,6 +2,8 @@
 
 Bodies are `models.*` dumped with `model_dump(mode="json")`.  Reads run in the store's
 reader threads; a `PUT` is one store transaction, then a live issue message on the stream.
+The queries are functions of the store, so a program embedding the relay reads the same
+answers without HTTP (`relay/inproc.py`).
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from typing import Any
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from sxtriage.models import Issue, Span, Status, Trace
+from sxtriage.models import Event, Issue, Span, Status, Trace
 from sxtriage.relay.normalize import _span, spans_of, to_event
 from sxtriage.relay.stream import Broadcaster
 from sxtriage.store import Store
@@ -36,15 +38,75 @@ def _limit(request: web.Request, default: int = 50) -> int:
         return default
 
 
+async def relay_issues(store: Store) -> tuple[int, list[str]]:
+    """The stream position (last envelope seq) and every local issue's JSON, newest first.
+
+    The position is read first: an issue changed meanwhile comes again from the stream."""
+    top = await store.query("SELECT COALESCE(MAX(seq), 0) FROM envelopes")
+    rows = await store.query("SELECT data FROM issues WHERE source='relay' ORDER BY last_seen DESC")
+    return int(top[0][0]), [r[0] for r in rows]
+
+
+async def issue_events(store: Store, issue_id: str, limit: int = 50) -> list[Event]:
+    rows = await store.query(
+        "SELECT service, issue_id, data FROM events WHERE issue_id=? "
+        "ORDER BY received DESC LIMIT ?",
+        (issue_id, limit),
+    )
+    return [_event(r) for r in rows]
+
+
+async def event_by_id(store: Store, event_id: str) -> Event | None:
+    rows = await store.query(
+        "SELECT service, issue_id, data FROM events WHERE event_id=? AND type != 'span'",
+        (event_id,),
+    )
+    return _event(rows[0]) if rows else None
+
+
+async def trace_by_id(store: Store, trace_id: str) -> Trace | None:
+    rows = await store.query(
+        "SELECT service, issue_id, type, data FROM events WHERE trace_id=? "
+        "ORDER BY timestamp LIMIT 2000",
+        (trace_id,),
+    )
+    return build_trace(trace_id, rows) if rows else None
+
+
+async def update_issue(store: Store, issue_id: str, update: IssueUpdate) -> tuple[int, str] | None:
+    """Change a local issue's status / assignee in one transaction; returns (the stream
+    position, the issue's new JSON) to publish, or None when there is no such issue."""
+    fields = update.model_dump(exclude_unset=True)
+
+    def apply(conn: sqlite3.Connection) -> tuple[int, str] | None:
+        row = conn.execute(
+            "SELECT data FROM issues WHERE source='relay' AND id=?", (issue_id,)
+        ).fetchone()
+        if row is None:
+            return None
+        data: dict[str, Any] = json.loads(row[0])
+        if "status" in fields:
+            data["status"] = fields["status"].value if fields["status"] else "unresolved"
+            data.pop("substatus", None)
+        if "assignee" in fields:
+            data["assignee"] = fields["assignee"] or None
+        seq = conn.execute("SELECT COALESCE(MAX(seq), 0) FROM envelopes").fetchone()[0]
+        text = json.dumps(data, separators=(",", ":"))
+        conn.execute(
+            "UPDATE issues SET status=?, data=?, seq=? WHERE source='relay' AND id=?",
+            (data["status"], text, seq, issue_id),
+        )
+        return int(seq), text
+
+    return await store.transact(apply)
+
+
 def add_routes(app: web.Application, store: Store, broadcaster: Broadcaster) -> None:
     async def list_issues(request: web.Request) -> web.Response:
-        top = await store.query("SELECT COALESCE(MAX(seq), 0) FROM envelopes")
-        rows = await store.query(
-            "SELECT data FROM issues WHERE source='relay' ORDER BY last_seen DESC"
-        )
-        body = "[" + ",".join(r[0] for r in rows) + "]"
+        top, issues = await relay_issues(store)
+        body = "[" + ",".join(issues) + "]"
         return web.Response(
-            text=body, content_type="application/json", headers={"X-Relay-Seq": str(top[0][0])}
+            text=body, content_type="application/json", headers={"X-Relay-Seq": str(top)}
         )
 
     async def get_issue(request: web.Request) -> web.Response:
@@ -62,76 +124,39 @@ def add_routes(app: web.Application, store: Store, broadcaster: Broadcaster) -> 
             err = exc.errors()[0]
             where = ".".join(str(p) for p in err["loc"]) or "body"
             return _error(400, f'{where}: {err["msg"]}; send {{"status": …, "assignee": …}}')
-        issue_id = request.match_info["id"]
-        fields = update.model_dump(exclude_unset=True)
-
-        def apply(conn: sqlite3.Connection) -> tuple[int, str] | None:
-            row = conn.execute(
-                "SELECT data FROM issues WHERE source='relay' AND id=?", (issue_id,)
-            ).fetchone()
-            if row is None:
-                return None
-            data: dict[str, Any] = json.loads(row[0])
-            if "status" in fields:
-                data["status"] = fields["status"].value if fields["status"] else "unresolved"
-                data.pop("substatus", None)
-            if "assignee" in fields:
-                data["assignee"] = fields["assignee"] or None
-            seq = conn.execute("SELECT COALESCE(MAX(seq), 0) FROM envelopes").fetchone()[0]
-            text = json.dumps(data, separators=(",", ":"))
-            conn.execute(
-                "UPDATE issues SET status=?, data=?, seq=? WHERE source='relay' AND id=?",
-                (data["status"], text, seq, issue_id),
-            )
-            return int(seq), text
-
-        result = await store.transact(apply)
+        result = await update_issue(store, request.match_info["id"], update)
         if result is None:
             return _error(404, "no such local issue; it may have been pruned")
         broadcaster.publish_issue(*result)
         return web.Response(text=result[1], content_type="application/json")
 
-    async def issue_events(request: web.Request) -> web.Response:
-        issue_id = request.match_info["id"]
-        rows = await store.query(
-            "SELECT service, issue_id, data FROM events WHERE issue_id=? "
-            "ORDER BY received DESC LIMIT ?",
-            (issue_id, _limit(request)),
-        )
-        events = [_event_json(r) for r in rows]
-        return web.json_response(events)
+    async def get_issue_events(request: web.Request) -> web.Response:
+        events = await issue_events(store, request.match_info["id"], _limit(request))
+        return web.json_response([e.model_dump(mode="json") for e in events])
 
     async def get_event(request: web.Request) -> web.Response:
-        rows = await store.query(
-            "SELECT service, issue_id, data FROM events WHERE event_id=? AND type != 'span'",
-            (request.match_info["event_id"],),
-        )
-        if not rows:
+        event = await event_by_id(store, request.match_info["event_id"])
+        if event is None:
             return _error(404, "no such event in the relay's store")
-        return web.json_response(_event_json(rows[0]))
+        return web.json_response(event.model_dump(mode="json"))
 
     async def get_trace(request: web.Request) -> web.Response:
-        trace_id = request.match_info["trace_id"]
-        rows = await store.query(
-            "SELECT service, issue_id, type, data FROM events WHERE trace_id=? "
-            "ORDER BY timestamp LIMIT 2000",
-            (trace_id,),
-        )
-        if not rows:
+        trace = await trace_by_id(store, request.match_info["trace_id"])
+        if trace is None:
             return _error(404, "no events of this trace in the relay's store")
-        return web.json_response(build_trace(trace_id, rows).model_dump(mode="json"))
+        return web.json_response(trace.model_dump(mode="json"))
 
     app.router.add_get("/local/issues/", list_issues)
     app.router.add_get("/local/issues/{id}/", get_issue)
     app.router.add_put("/local/issues/{id}/", put_issue)
-    app.router.add_get("/local/issues/{id}/events/", issue_events)
+    app.router.add_get("/local/issues/{id}/events/", get_issue_events)
     app.router.add_get("/local/events/{event_id}/", get_event)
     app.router.add_get("/local/traces/{trace_id}/", get_trace)
 
 
-def _event_json(row: sqlite3.Row) -> dict[str, Any]:
+def _event(row: sqlite3.Row) -> Event:
     data = json.loads(row["data"])
-    return to_event(data, service=row["service"], issue_id=row["issue_id"]).model_dump(mode="json")
+    return to_event(data, service=row["service"], issue_id=row["issue_id"])
 
 
 def build_trace(trace_id: str, rows: list[sqlite3.Row]) -> Trace:

@@ -11,19 +11,26 @@ so they never move a client's Last-Event-ID) *before* the envelope that caused t
 A subscriber that reconnects with `Last-Event-ID: N` first gets every issue changed
 after N, then every envelope after N, from the database; a new subscriber without it
 gets the last `replay_default` envelopes, like Spotlight's buffer.
+
+A program that embeds the relay reads it without HTTP: `listen` hands it every batch
+as it is published, in the same order (`relay/inproc.py` does the same replay from the
+database as a reconnecting stream subscriber).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from aiohttp import web
 
 from sxtriage.relay.persist import Published
 from sxtriage.store import Store
 
+Listener = Callable[[list[Published]], None]
+"""An in-process subscriber: gets each published batch (an issue-only change is one
+`Published` with seq 0 and no data) on the publishing thread; it must not block."""
 ENVELOPE_EVENT = "application/x-sentry-envelope"
 ISSUE_EVENT = "application/vnd.sxtriage.issue+json"
 _PAGE = 500
@@ -81,6 +88,9 @@ class Broadcaster:
         """What one subscriber may have waiting; past it, it is dropped (and resumes)."""
         self.heartbeat = heartbeat
         self._subs: set[_Subscriber] = set()
+        self._listeners: list[Listener] = []
+        self._loop: asyncio.AbstractEventLoop | None = None
+        """The loop the stream subscribers run on (known once one connected)."""
         self.delivered = 0
         self._closing = asyncio.Event()
 
@@ -88,16 +98,34 @@ class Broadcaster:
     def subscribers(self) -> int:
         return len(self._subs)
 
+    def listen(self, listener: Listener) -> Callable[[], None]:
+        """Add an in-process subscriber; returns the function that removes it."""
+        self._listeners.append(listener)
+        return lambda: self._listeners.remove(listener) if listener in self._listeners else None
+
     def publish(self, batch: Iterable[Published]) -> None:
+        published = list(batch)
+        for listener in list(self._listeners):
+            listener(published)
+        if not self._subs:
+            return
         chunks: list[tuple[int, bytes]] = []
-        for pub in batch:
+        for pub in published:
             head = b"".join(issue_message(i) for i in pub.issues)
             chunks.append((pub.seq, head + envelope_message(pub.seq, pub.data)))
         self._fan_out(chunks)
 
     def publish_issue(self, seq: int, issue_json: str) -> None:
+        """An issue changed without an envelope (local triage); callable from any thread."""
+        for listener in list(self._listeners):
+            listener([Published(0, "", [issue_json])])
         # seq 0: never skipped by a subscriber's replay cut-off.
-        self._fan_out([(0, issue_message(issue_json))])
+        chunk = (0, issue_message(issue_json))
+        loop = self._loop
+        if loop is None or _running_loop() is loop:
+            self._fan_out([chunk])
+        else:  # the stream subscribers' queues live on the relay's loop
+            loop.call_soon_threadsafe(self._fan_out, [chunk])
 
     def _fan_out(self, chunks: list[tuple[int, bytes]]) -> None:
         for sub in list(self._subs):
@@ -122,6 +150,7 @@ class Broadcaster:
             }
         )
         await resp.prepare(request)
+        self._loop = asyncio.get_running_loop()
         sub = _Subscriber(self.queue_size, self.queue_bytes)
         self._subs.add(sub)
         try:
@@ -200,6 +229,13 @@ class Broadcaster:
             closing.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await closing
+
+
+def _running_loop() -> asyncio.AbstractEventLoop | None:
+    try:
+        return asyncio.get_running_loop()
+    except RuntimeError:
+        return None
 
 
 def _last_event_id(request: web.Request) -> int | None:

@@ -29,6 +29,7 @@ from datetime import UTC, datetime
 
 from sxtriage.config import Settings
 from sxtriage.models import Issue, IssueDelta, Source, SourceHealth, Status
+from sxtriage.ports import DeltaSink, HealthSink
 from sxtriage.sentry.capabilities import Feature
 from sxtriage.sentry.client import SentryClient
 from sxtriage.sentry.errors import (
@@ -39,7 +40,6 @@ from sxtriage.sentry.errors import (
     SentryError,
     UnknownProject,
 )
-from sxtriage.sources import DeltaSink, HealthSink
 
 log = logging.getLogger("sxtriage.sentry.poller")
 
