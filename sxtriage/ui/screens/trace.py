@@ -39,7 +39,7 @@ class TraceScreen(LoudWorkers, Screen[None]):
         yield Footer()
 
     def on_mount(self) -> None:
-        self._render()
+        self._show()
         self.query_one(LinesView).focus()
         self.load()
 
@@ -65,9 +65,9 @@ class TraceScreen(LoudWorkers, Screen[None]):
             )
         finally:
             self.busy = False
-            self._render()
+            self._show()
 
-    def _render(self) -> None:
+    def _show(self) -> None:
         head = Text("trace ", style="dim")
         head.append(safe(self.trace_id, limit=64), style="bold")
         if self.busy:
