@@ -9,24 +9,25 @@ is applied with `App.set_keymap`.  Scopes say where a key lives:
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 from textual.binding import Binding
 
 Scope = Literal["app", "feed", "issue", "list"]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class KeySpec:
     id: str
     keys: str
     """Textual key names, comma separated: "j,down"."""
-    action: str
     description: str
     scope: Scope
     group: str
+    action: str = ""
+    """The Textual action; the id when not given."""
     show: bool = True
     """Shown in the footer."""
     priority: bool = False
@@ -36,227 +37,151 @@ class KeySpec:
     feature: str | None = None
     """The server capability (sentry.capabilities.Feature value) the action needs."""
 
+    def __post_init__(self) -> None:
+        if not self.action:
+            object.__setattr__(self, "action", self.id)
+
+
+def _section(scope: Scope, group: str, *, show: bool = True) -> Callable[..., KeySpec]:
+    """The registry's rows of one section: scope, group and footer default said once."""
+
+    def spec(**fields: Any) -> KeySpec:
+        return KeySpec(scope=scope, group=group, **{"show": show, **fields})
+
+    return spec
+
+
+_list = _section("list", "Navigate")
+_feed = _section("feed", "Feed")
+_scope = _section("feed", "Scope", show=False)
+_detail = _section("issue", "Detail", show=False)
+_issue_nav = _section("issue", "Navigate")
+_app = _section("app", "App")
+_triage = _section("app", "Triage")
 
 REGISTRY: tuple[KeySpec, ...] = (
     # --- navigation ------------------------------------------
-    KeySpec(
-        "cursor_down",
-        "j,down",
-        "cursor_down",
-        "Down",
-        "list",
-        "Navigate",
-        False,
+    _list(
+        id="cursor_down",
+        keys="j,down",
+        description="Down",
+        show=False,
         palette=False,
         display="j/↓",
     ),
-    KeySpec(
-        "cursor_up",
-        "k,up",
-        "cursor_up",
-        "Up",
-        "list",
-        "Navigate",
-        False,
-        palette=False,
-        display="k/↑",
+    _list(id="cursor_up", keys="k,up", description="Up", show=False, palette=False, display="k/↑"),
+    _list(id="cursor_top", keys="g,home", description="Top", show=False, display="g"),
+    _list(id="cursor_bottom", keys="G,end", description="Bottom", show=False, display="G"),
+    _list(
+        id="page_down", keys="pagedown,ctrl+d", description="Page down", show=False, palette=False
     ),
-    KeySpec("cursor_top", "g,home", "cursor_top", "Top", "list", "Navigate", False, display="g"),
-    KeySpec(
-        "cursor_bottom", "G,end", "cursor_bottom", "Bottom", "list", "Navigate", False, display="G"
-    ),
-    KeySpec(
-        "page_down",
-        "pagedown,ctrl+d",
-        "page_down",
-        "Page down",
-        "list",
-        "Navigate",
-        False,
-        palette=False,
-    ),
-    KeySpec(
-        "page_up", "pageup,ctrl+u", "page_up", "Page up", "list", "Navigate", False, palette=False
-    ),
-    KeySpec("open", "enter", "open", "Open", "list", "Navigate", display="⏎"),
-    KeySpec("mark", "space", "mark", "Mark", "list", "Navigate", display="␣"),
-    KeySpec("back", "escape", "back", "Back", "issue", "Navigate", display="esc"),
-    KeySpec(
-        "next_tab", "tab", "next_tab", "Next tab", "issue", "Navigate", priority=True, display="⇥"
-    ),
-    KeySpec(
-        "prev_tab",
-        "shift+tab",
-        "prev_tab",
-        "Previous tab",
-        "issue",
-        "Navigate",
-        False,
-        priority=True,
+    _list(id="page_up", keys="pageup,ctrl+u", description="Page up", show=False, palette=False),
+    _list(id="open", keys="enter", description="Open", display="⏎"),
+    _list(id="mark", keys="space", description="Mark", display="␣"),
+    _issue_nav(id="back", keys="escape", description="Back", display="esc"),
+    _issue_nav(id="next_tab", keys="tab", description="Next tab", priority=True, display="⇥"),
+    _issue_nav(
+        id="prev_tab", keys="shift+tab", description="Previous tab", show=False, priority=True
     ),
     # --- the feed ------------------------------------------
-    KeySpec("filter", "slash", "filter", "Filter", "feed", "Feed", display="/"),
-    KeySpec("pause", "p", "toggle_pause", "Pause/resume live", "feed", "Feed"),
-    KeySpec("sort", "s", "cycle_sort", "Sort", "feed", "Feed", False),
-    KeySpec("next_view", "V", "next_view", "Next view (feed section)", "feed", "Feed", False),
-    KeySpec(
-        "toggle_preview",
-        "backslash",
-        "toggle_preview",
-        "Preview beside the list (≥ 140 columns)",
-        "feed",
-        "Feed",
-        False,
+    _feed(id="filter", keys="slash", description="Filter", display="/"),
+    _feed(id="pause", keys="p", action="toggle_pause", description="Pause/resume live"),
+    _feed(id="sort", keys="s", action="cycle_sort", description="Sort", show=False),
+    _feed(id="next_view", keys="V", description="Next view (feed section)", show=False),
+    _feed(
+        id="toggle_preview",
+        keys="backslash",
+        description="Preview beside the list (≥ 140 columns)",
+        show=False,
         display="\\",
     ),
-    KeySpec("preview_tab", "tab", "preview_tab", "Next preview tab", "feed", "Feed", False),
-    KeySpec(
-        "alert_jump",
-        "exclamation_mark",
-        "jump_alert",
-        "Issues of the top alert",
-        "feed",
-        "Feed",
-        False,
+    _feed(id="preview_tab", keys="tab", description="Next preview tab", show=False),
+    _feed(
+        id="alert_jump",
+        keys="exclamation_mark",
+        action="jump_alert",
+        description="Issues of the top alert",
+        show=False,
         display="!",
     ),
-    KeySpec("scope_all", "0", "scope(0)", "All services", "feed", "Scope", False),
-    KeySpec("scope_1", "1", "scope(1)", "Service 1", "feed", "Scope", False),
-    KeySpec("scope_2", "2", "scope(2)", "Service 2", "feed", "Scope", False),
-    KeySpec("scope_3", "3", "scope(3)", "Service 3", "feed", "Scope", False),
-    KeySpec("scope_4", "4", "scope(4)", "Service 4", "feed", "Scope", False),
+    _scope(id="scope_all", keys="0", action="scope(0)", description="All services"),
+    _scope(id="scope_1", keys="1", action="scope(1)", description="Service 1"),
+    _scope(id="scope_2", keys="2", action="scope(2)", description="Service 2"),
+    _scope(id="scope_3", keys="3", action="scope(3)", description="Service 3"),
+    _scope(id="scope_4", keys="4", action="scope(4)", description="Service 4"),
     # --- the issue screen ------------------------------------------
-    KeySpec("toggle_frames", "f", "toggle_frames", "Full/in-app frames", "issue", "Detail", False),
-    KeySpec(
-        "crumb_category", "c", "cycle_category", "Breadcrumb category", "issue", "Detail", False
+    _detail(id="toggle_frames", keys="f", description="Full/in-app frames"),
+    _detail(
+        id="crumb_category", keys="c", action="cycle_category", description="Breadcrumb category"
     ),
-    KeySpec(
-        "next_event",
-        "right_square_bracket",
-        "next_event",
-        "Next event",
-        "issue",
-        "Detail",
-        False,
-        display="]",
+    _detail(id="next_event", keys="right_square_bracket", description="Next event", display="]"),
+    _detail(id="prev_event", keys="left_square_bracket", description="Previous event", display="["),
+    _detail(
+        id="related_jump", keys="e", action="jump_related", description="Jump to related issue"
     ),
-    KeySpec(
-        "prev_event",
-        "left_square_bracket",
-        "prev_event",
-        "Previous event",
-        "issue",
-        "Detail",
-        False,
-        display="[",
-    ),
-    KeySpec("related_jump", "e", "jump_related", "Jump to related issue", "issue", "Detail", False),
     # --- triage (the TriageKeysMixin on the app) ------------------------------------------
-    KeySpec("resolve", "r", "resolve", "Resolve", "app", "Triage"),
-    KeySpec(
-        "resolve_next_release",
-        "R",
-        "resolve_next_release",
-        "Resolve in next release",
-        "app",
-        "Triage",
-        False,
+    _triage(id="resolve", keys="r", description="Resolve"),
+    _triage(
+        id="resolve_next_release",
+        keys="R",
+        description="Resolve in next release",
+        show=False,
         feature="resolve_in_release",
     ),
-    KeySpec(
-        "resolve_in_release",
-        "L",
-        "resolve_in_release",
-        "Resolve in a release…",
-        "app",
-        "Triage",
-        False,
+    _triage(
+        id="resolve_in_release",
+        keys="L",
+        description="Resolve in a release…",
+        show=False,
         feature="resolve_in_release",
     ),
-    KeySpec("unresolve", "u", "unresolve", "Unresolve", "app", "Triage", False),
-    KeySpec("archive", "i", "archive", "Archive…", "app", "Triage"),
-    KeySpec(
-        "set_priority",
-        "P",
-        "set_priority",
-        "Set priority…",
-        "app",
-        "Triage",
-        False,
-        feature="priority",
+    _triage(id="unresolve", keys="u", description="Unresolve", show=False),
+    _triage(id="archive", keys="i", description="Archive…"),
+    _triage(
+        id="set_priority", keys="P", description="Set priority…", show=False, feature="priority"
     ),
-    KeySpec(
-        "mark_reviewed",
-        "v",
-        "mark_reviewed",
-        "Mark reviewed",
-        "app",
-        "Triage",
-        False,
-        feature="inbox",
-    ),
-    KeySpec(
-        "bookmark",
-        "b",
-        "toggle_bookmark",
-        "Bookmark / unbookmark",
-        "app",
-        "Triage",
-        False,
+    _triage(id="mark_reviewed", keys="v", description="Mark reviewed", show=False, feature="inbox"),
+    _triage(
+        id="bookmark",
+        keys="b",
+        action="toggle_bookmark",
+        description="Bookmark / unbookmark",
+        show=False,
         feature="bookmarks",
     ),
-    KeySpec("assign", "a", "assign", "Assign…", "app", "Triage", feature="assign"),
-    KeySpec(
-        "assign_me", "A", "assign_me", "Assign to me", "app", "Triage", False, feature="assign"
+    _triage(id="assign", keys="a", description="Assign…", feature="assign"),
+    _triage(id="assign_me", keys="A", description="Assign to me", show=False, feature="assign"),
+    _triage(
+        id="create_ticket",
+        keys="t",
+        description="Create GitHub issue (one for all marked)",
+        show=False,
     ),
-    KeySpec(
-        "create_ticket",
-        "t",
-        "create_ticket",
-        "Create GitHub issue (one for all marked)",
-        "app",
-        "Triage",
-        False,
-    ),
-    KeySpec("open_ticket", "O", "open_ticket", "Open linked ticket", "app", "Triage", False),
-    KeySpec("open_sentry", "o", "open_sentry", "Open in Sentry", "app", "Triage", False),
-    KeySpec("copy_link", "y", "copy_link", "Copy link/short id", "app", "Triage", False),
-    KeySpec(
-        "mark_related",
-        "M",
-        "mark_related",
-        "Mark related issues (incident)",
-        "app",
-        "Triage",
-        False,
-    ),
-    KeySpec(
-        "retry_failed", "ctrl+r", "retry_failed", "Retry failed action", "app", "Triage", False
-    ),
-    KeySpec("undo", "z", "undo", "Undo last action", "app", "Triage", False),
+    _triage(id="open_ticket", keys="O", description="Open linked ticket", show=False),
+    _triage(id="open_sentry", keys="o", description="Open in Sentry", show=False),
+    _triage(id="copy_link", keys="y", description="Copy link/short id", show=False),
+    _triage(id="mark_related", keys="M", description="Mark related issues (incident)", show=False),
+    _triage(id="retry_failed", keys="ctrl+r", description="Retry failed action", show=False),
+    _triage(id="undo", keys="z", description="Undo last action", show=False),
     # --- app ------------------------------------------
-    KeySpec("help", "question_mark", "help", "Help", "app", "App", display="?"),
-    KeySpec(
-        "palette",
-        "colon,ctrl+p",
-        "command_palette",
-        "Commands",
-        "app",
-        "App",
-        False,
+    _app(id="help", keys="question_mark", description="Help", display="?"),
+    _app(
+        id="palette",
+        keys="colon,ctrl+p",
+        action="command_palette",
+        description="Commands",
+        show=False,
         palette=False,
         display=":",
     ),
-    KeySpec("handoff", "H", "handoff", "Write handoff report", "app", "App", False),
-    KeySpec("quit", "q", "request_quit", "Quit", "app", "App"),
-    KeySpec(
-        "force_quit",
-        "ctrl+c",
-        "request_quit",
-        "Quit",
-        "app",
-        "App",
-        False,
+    _app(id="handoff", keys="H", description="Write handoff report", show=False),
+    _app(id="quit", keys="q", action="request_quit", description="Quit"),
+    _app(
+        id="force_quit",
+        keys="ctrl+c",
+        action="request_quit",
+        description="Quit",
+        show=False,
         priority=True,
         palette=False,
     ),
@@ -370,13 +295,13 @@ def user_command_specs(
             )
             continue
         spec = KeySpec(
-            f"command_{n + 1}",
-            ",".join(wanted),
-            f"user_command({n})",
-            title,
-            "app",
-            USER_GROUP,
-            False,
+            id=f"command_{n + 1}",
+            keys=",".join(wanted),
+            action=f"user_command({n})",
+            description=title,
+            scope="app",
+            group=USER_GROUP,
+            show=False,
         )
         for key in wanted:
             taken[key] = f"your command {title!r}"
