@@ -172,6 +172,48 @@ async def _incident_issue(pilot: Pilot[Any]) -> None:
     await _settle(pilot)
 
 
+def _trend_data(app: Any) -> None:
+    """Sentry's 24 h series (stats["24h"], hourly, oldest first) on every sample issue:
+    a few quiet, some steady, some with a spike in the last hours."""
+    feed = app.session.feed
+    issues = []
+    for n, issue in enumerate(list(feed.issues.values())):
+        shape = n % 4
+        series = [
+            0 if shape == 0 else (h * 7 + n) % 5 if shape == 1 else (h // 3) % 3 + 1
+            for h in range(24)
+        ]
+        if shape == 3:
+            series[-3:] = [4, 12, 30]
+        issues.append(issue.model_copy(update={"stats_24h": series}))
+    feed.apply(IssueDelta(source=Source.SENTRY, upserts=issues))
+
+
+async def _cockpit(pilot: Pilot[Any]) -> None:
+    """The on-call view: trends per row, the incident's alerts in the strip, one coalesced
+    toast over the service bar (awaited: the burst is flushed after a short delay), and
+    from 140 columns the cursor's issue beside the list."""
+    app: Any = pilot.app
+    _trend_data(app)
+    _incident_data(app)
+    app.feed_screen()._tick()
+    toaster = app.feed_screen()._toaster
+    deadline = asyncio.get_running_loop().time() + 10
+    while toaster.toasts == 0 and asyncio.get_running_loop().time() < deadline:
+        await pilot.pause(0.05)
+    await _settle(pilot)
+
+
+async def _preview_stack(pilot: Pilot[Any]) -> None:
+    await _cockpit(pilot)
+    await pilot.press("j", "tab")
+    preview = pilot.app.feed_screen().preview
+    deadline = asyncio.get_running_loop().time() + 10
+    while preview.loaded is None and asyncio.get_running_loop().time() < deadline:
+        await pilot.pause(0.05)
+    await _settle(pilot)
+
+
 def _workflow_data(app: Any) -> None:
     """Sentry's workflow states: priorities, substatuses, For Review, archive modes."""
     cases: list[dict[str, Any]] = [
@@ -261,6 +303,11 @@ SCENES: tuple[Scene, ...] = (
     Scene("archive-menu", (120, 32), _archive_menu),
     Scene("no-release-warning", (120, 32), _no_release),
     Scene("issue-workflow", (120, 36), _workflow_issue),
+    Scene("cockpit-80x24", (80, 24), _cockpit),
+    Scene("cockpit-120x40", (120, 40), _cockpit),
+    Scene("cockpit-200x50", (200, 50), _cockpit),
+    Scene("cockpit-40x12", (40, 12), _cockpit),
+    Scene("cockpit-preview-stack", (160, 40), _preview_stack),
 )
 
 
@@ -306,7 +353,8 @@ async def _shoot(scene: Scene, out: Path) -> Path:
     with tempfile.TemporaryDirectory() as tmp:
         app = scene_app(scene, Path(tmp))
         try:
-            async with app.run_test(size=scene.size) as pilot:
+            # toasts as the snapshot tests show them (run_test hides them by default)
+            async with app.run_test(size=scene.size, notifications=True) as pilot:
                 await scene_pilot(scene)(pilot)
                 path = out / f"{scene.name}.svg"
                 path.write_text(app.export_screenshot(title=f"sxtriage — {scene.name}"))

@@ -10,10 +10,10 @@ next one waits `GAP_SECONDS` and then sums up everything that rang meanwhile.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
-from sxtriage.triage.alerts import AlertChange
+from sxtriage.triage.alerts import AlertChange, Firing
 
 ToastMode = Literal["burst", "off", "every"]
 BURST_SECONDS = 0.8
@@ -53,7 +53,8 @@ class AlertToaster:
     """Decides which ringing alert changes become a bell and a toast.
 
     `notify(text)` shows a toast, `bell()` rings, `later(delay, fn)` schedules `fn` on the
-    event loop, `clock()` is a monotonic time in seconds (all injected, for tests)."""
+    event loop, `clock()` is a monotonic time in seconds, `firing()` the rules firing now
+    (all injected, for tests)."""
 
     def __init__(
         self,
@@ -63,12 +64,14 @@ class AlertToaster:
         bell: Callable[[], None],
         later: Callable[[float, Callable[[], None]], None],
         clock: Callable[[], float],
+        firing: Callable[[], list[Firing]] = list,
     ) -> None:
         self.mode = mode
         self._notify = notify
         self._bell = bell
         self._later = later
         self._clock = clock
+        self._firing = firing
         self._rung: dict[tuple[str, str], float] = {}
         self._burst = _Burst()
         self._last_toast = float("-inf")
@@ -105,9 +108,20 @@ class AlertToaster:
             self._later(wait, self._flush)
 
     def _flush(self) -> None:
+        """One toast for the burst, counted as the rules stand now (a rule fires once per
+        service; the issues that came after it are in its firing's issue keys)."""
         changes, self._burst = self._burst.changes, _Burst()
-        if changes:
-            self._toast(burst_text(changes))
+        if not changes:
+            return
+        now = {(f.rule_id, f.service): f for f in self._firing()}
+        self._toast(
+            burst_text(
+                [
+                    replace(c, firing=now.get((c.firing.rule_id, c.firing.service), c.firing))
+                    for c in changes
+                ]
+            )
+        )
 
     def _toast(self, text: str) -> None:
         self._last_toast = self._clock()

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 
 from rich.cells import cell_len
 from rich.segment import Segment
@@ -53,7 +54,7 @@ COLUMNS: tuple[Column, ...] = (
     Column("service", "SVC", 7, 56),
     Column("title", "TITLE", 0, 0),
     Column("events", "EVENTS", 7, 48, right=True),
-    Column("trend", "24H", TREND_CELLS, 130),
+    Column("trend", "24H", TREND_CELLS, 100),
     Column("users", "USERS", 6, 72, right=True),
     Column("first", "FIRST", 6, 110, right=True),
     Column("last", "LAST", 6, 38, right=True),
@@ -88,21 +89,46 @@ def id_width(longest: int) -> int:
     return max(ID_MIN, min(ID_MAX, longest))
 
 
-def layout(width: int, short_id: int = 12) -> list[tuple[Column, int]]:
-    """The columns that fit, with the title taking the rest (the ID column is `short_id`
-    wide while the title keeps at least TITLE_MIN + 8 cells, else it shrinks back)."""
+TITLE_ROOM = TITLE_MIN + 8
+"""The title width an optional column gives way to."""
+GIVE_WAY_FIRST = ("first", "users", "assignee", "ticket")
+"""Columns that give way to the title before the ID column shrinks …"""
+GIVE_WAY_LAST = ("trend", "priority", "service", "events")
+"""… and those that give way after it did."""
+
+
+@lru_cache(maxsize=256)
+def layout(width: int, short_id: int = 12) -> tuple[tuple[Column, int], ...]:
+    """The columns that fit, with the title taking the rest.  Columns shown from their
+    `min_total` give way while the title would be narrower than TITLE_ROOM: first
+    GIVE_WAY_FIRST, then the ID column shrinks from `short_id` (to ID_MIN), then
+    GIVE_WAY_LAST; at the narrowest the ID keeps min(short_id, 12) while the title keeps
+    TITLE_MIN."""
     chosen = [c for c in COLUMNS if width >= c.min_total]
-    fixed = sum(c.width + 1 for c in chosen if c.name not in ("title", "short_id"))
     has_id = any(c.name == "short_id" for c in chosen)
+
+    def room(ident: int) -> int:
+        fixed = sum(c.width + 1 for c in chosen if c.name not in ("title", "short_id"))
+        return width - fixed - 1 - (ident + 1 if has_id else 0)
+
+    for name in GIVE_WAY_FIRST:
+        if room(short_id) >= TITLE_ROOM:
+            break
+        chosen = [c for c in chosen if c.name != name]
     ident = short_id
+    while ident > min(short_id, ID_MIN) and room(ident) < TITLE_ROOM:
+        ident -= 1
+    for name in GIVE_WAY_LAST:
+        if room(ident) >= TITLE_ROOM:
+            break
+        chosen = [c for c in chosen if c.name != name]
     if has_id:
-        ident = max(min(short_id, 12), min(short_id, width - fixed - 1 - TITLE_MIN - 8 - 1))
-        fixed += ident + 1
-    title = max(TITLE_MIN, width - fixed - 1)
-    return [
+        ident = max(ident, min(short_id, 12, room(0) - 1 - TITLE_MIN))
+    title = max(TITLE_MIN, room(ident))
+    return tuple(
         (c, title if c.name == "title" else ident if c.name == "short_id" else c.width)
         for c in chosen
-    ]
+    )
 
 
 @dataclass
@@ -205,7 +231,8 @@ def row_segments(
                 w -= cell_len(tag)
             if note.suspect_release:
                 tag = f"new in {safe(note.suspect_release, limit=40)} "
-                tag = fit(tag, min(cell_len(tag), max(0, w - TITLE_MIN)))
+                if cell_len(tag) > w - TITLE_MIN:  # whole or as a flag: never "new in w…"
+                    tag = "⚑ " if w - TITLE_MIN >= 2 else ""
                 if tag:
                     out.append(Segment(tag, base + styles.pending))
                     w -= cell_len(tag)
@@ -222,7 +249,7 @@ def row_segments(
             text = compact(issue.count)
         elif name == "trend":
             text = trend_text(trend or [], w)
-            style = base + styles.trend if trend else dim
+            style = base + styles.trend if trend and any(trend) else dim
         elif name == "users":
             text = compact(issue.user_count)
         elif name == "first":

@@ -8,6 +8,7 @@ from datetime import datetime
 
 from textual import on
 from textual.app import ComposeResult
+from textual.containers import Horizontal
 from textual.screen import Screen
 from textual.widgets import Footer
 
@@ -31,11 +32,14 @@ from sxtriage.ui.widgets.alerts_strip import AlertsStrip, worst_first
 from sxtriage.ui.widgets.banner import Banner
 from sxtriage.ui.widgets.filter_bar import FilterBar
 from sxtriage.ui.widgets.issue_list import IssueList
+from sxtriage.ui.widgets.preview import IssuePreview
 from sxtriage.ui.widgets.service_bar import ServiceBar
 from sxtriage.ui.widgets.status_line import StatusLine
 from sxtriage.ui.workers import LoudWorkers
 
 SORTS = list(SortKey)
+PREVIEW_MIN = 140
+"""Columns from which the cursor's issue shows beside the list."""
 
 
 class FeedScreen(LoudWorkers, Screen[None]):
@@ -48,6 +52,8 @@ class FeedScreen(LoudWorkers, Screen[None]):
     FeedScreen ToastRack { dock: top; align: right top; margin: 0; max-height: 3;
                            overflow-y: hidden; }
     FeedScreen Toast { margin: 0; padding: 0 1; max-width: 60%; max-height: 3; }
+    FeedScreen #feed-main { height: 1fr; }
+    FeedScreen #issues { width: 1fr; }
     """
 
     def __init__(self, app_: Host) -> None:
@@ -57,21 +63,26 @@ class FeedScreen(LoudWorkers, Screen[None]):
         self.feed = self.session.feed
         self._unsubscribe: Callable[[], None] | None = None
         self._chrome_due = False
+        self.preview_on = True
+        """The split (list + preview) is wanted; shown from PREVIEW_MIN columns."""
         self._toaster = AlertToaster(
             self.session.settings.alert_toasts,
             notify=lambda text: self.sx.notify(text, severity="warning", timeout=6, markup=False),
             bell=self.sx.bell,
             later=lambda delay, fn: self.set_timer(delay, fn),
             clock=time.monotonic,
+            firing=lambda: self.session.alerts.firing,
         )
 
     def compose(self) -> ComposeResult:
         yield Banner(id="banner")
         yield AlertsStrip(id="alerts")
         yield ServiceBar(list(self.session.settings.services))
-        yield IssueList(
-            self.feed, now=self.sx.now, pending=self._pending, note=self._note, id="issues"
-        )
+        with Horizontal(id="feed-main"):
+            yield IssueList(
+                self.feed, now=self.sx.now, pending=self._pending, note=self._note, id="issues"
+            )
+            yield IssuePreview(self.session, now=self.sx.now, id="preview")
         yield FilterBar(history=self.session.prefs.get("filter_history", []))
         yield StatusLine(id="status")
         yield Footer()
@@ -79,6 +90,42 @@ class FeedScreen(LoudWorkers, Screen[None]):
     @property
     def issue_list(self) -> IssueList:
         return self.query_one(IssueList)
+
+    @property
+    def preview(self) -> IssuePreview:
+        return self.query_one(IssuePreview)
+
+    # --- the preview beside the list ------------------------------------------
+    def _layout_preview(self) -> None:
+        """Shown when toggled on and the screen is at least PREVIEW_MIN columns wide."""
+        preview = self.preview
+        shown = self.preview_on and self.size.width >= PREVIEW_MIN
+        changed = shown != preview.display
+        preview.display = shown
+        key = self.issue_list.cursor_key
+        if shown and key is not None and (changed or preview.key is None):
+            preview.show(key)
+
+    def on_resize(self) -> None:
+        self._layout_preview()
+
+    def action_toggle_preview(self) -> None:
+        if self.size.width < PREVIEW_MIN:
+            self.sx.notify(
+                f"The preview needs a terminal at least {PREVIEW_MIN} columns wide "
+                f"(this one: {self.size.width}); ⏎ opens the issue.",
+                timeout=3,
+            )
+            return
+        self.preview_on = not self.preview_on
+        self._layout_preview()
+
+    def action_preview_tab(self) -> None:
+        """The preview's next tab; without a preview, the next widget as usual."""
+        if self.preview.display:
+            self.preview.next_tab()
+        else:
+            self.focus_next()
 
     def _pending(self) -> Container[IssueKey]:
         triage = self.session.triage
@@ -114,6 +161,8 @@ class FeedScreen(LoudWorkers, Screen[None]):
     def _on_change(self, change: FeedChange) -> None:
         self.issue_list.feed_changed(change)
         self.refresh_status()
+        if self.preview.display:
+            self.preview.issue_changed()
         if not self._chrome_due:  # coalesce: one service-bar refresh per burst of deltas
             self._chrome_due = True
             self.call_later(self._flush_chrome)
@@ -283,6 +332,8 @@ class FeedScreen(LoudWorkers, Screen[None]):
     @on(IssueList.CursorMoved)
     def _moved(self, event: IssueList.CursorMoved) -> None:
         self.refresh_status()
+        if self.preview.display:
+            self.preview.follow(event.key)
 
     def _apply_filter(self, bar: FilterBar, text: str) -> bool:
         """Filter the feed; a bad query is shown in the bar and the filter stays as it was.

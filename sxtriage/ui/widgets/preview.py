@@ -1,0 +1,201 @@
+"""IssuePreview: the cursor's issue beside the list — the issue screen's tabs (Overview,
+Stack trace, Breadcrumbs, Trace, Events) drawn by the same `ui/detail.py` functions.
+
+`follow(key)` is called on every cursor move and only (re)starts a short timer; the
+detail loads after the cursor rests `DEBOUNCE` seconds, in an exclusive worker (a newer
+key cancels an older load), so keys never wait on I/O.  The last few loads are kept, so
+moving back shows them at once.  The preview never takes the focus from the list.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult
+from textual.containers import Vertical, VerticalScroll
+from textual.timer import Timer
+from textual.widgets import Static, TabbedContent, TabPane
+
+from sxtriage.core.session import Session
+from sxtriage.models import Event, Issue, IssueKey, Trace
+from sxtriage.ui import detail
+from sxtriage.ui.text import safe
+from sxtriage.ui.widgets.lines_view import LinesView
+
+DEBOUNCE = 0.15
+"""Seconds the cursor rests on an issue before its detail loads."""
+CACHED = 16
+TABS = ("p-overview", "p-stack", "p-crumbs", "p-trace", "p-events")
+
+
+@dataclass
+class Loaded:
+    event: Event | None
+    events: list[Event]
+    trace: Trace | None
+
+
+class IssuePreview(Vertical):
+    DEFAULT_CSS = """
+    IssuePreview { width: 45%; height: 1fr; border-left: vkey $panel-lighten-2;
+                   background: $surface; }
+    IssuePreview #preview-head { height: 2; background: $panel; padding: 0 1;
+                                 text-wrap: nowrap; text-overflow: ellipsis; }
+    IssuePreview TabbedContent { height: 1fr; }
+    IssuePreview TabPane { padding: 0; }
+    IssuePreview #p-overview-text { padding: 0 1; }
+    """
+
+    def __init__(
+        self, session: Session, *, now: Callable[[], datetime], id: str | None = None
+    ) -> None:
+        super().__init__(id=id)
+        self.session = session
+        self.now = now
+        self.key: IssueKey | None = None
+        """The issue shown (or being loaded)."""
+        self.loads = 0
+        """Detail loads started (tests: debouncing)."""
+        self.loaded: Loaded | None = None
+        self._cache: OrderedDict[IssueKey, Loaded] = OrderedDict()
+        self._timer: Timer | None = None
+        self._wanted: IssueKey | None = None
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="preview-head")
+        with TabbedContent(initial="p-overview"):
+            with TabPane("Overview", id="p-overview"), VerticalScroll(id="p-overview-scroll"):
+                yield Static(id="p-overview-text")
+            for pane, title in zip(
+                TABS[1:], ("Stack trace", "Breadcrumbs", "Trace", "Events"), strict=True
+            ):
+                with TabPane(title, id=pane):
+                    yield LinesView(id=f"{pane}-view")
+
+    def on_mount(self) -> None:
+        for widget in self.query("LinesView, VerticalScroll, Tabs"):
+            widget.can_focus = False  # the list keeps the keys
+
+    # --- following the cursor ------------------------------------------
+    def follow(self, key: IssueKey | None) -> None:
+        """The cursor is on `key`: show it after the cursor rests (cheap: no I/O here)."""
+        if key == self._wanted:
+            return
+        self._wanted = key
+        if self._timer is not None:
+            self._timer.stop()
+        self._timer = self.set_timer(DEBOUNCE, self._settled)
+
+    def _settled(self) -> None:
+        self._timer = None
+        key = self._wanted
+        if key is None:
+            self.key = None
+            self.loaded = None
+            self.query_one("#preview-head", Static).update(Text("No issue.", style="dim"))
+            return
+        self.show(key)
+
+    def show(self, key: IssueKey) -> None:
+        """Show `key` now: from the cache at once, else draw what the feed has and load."""
+        self._wanted = key
+        self.key = key
+        cached = self._cache.get(key)
+        if cached is not None:
+            self._cache.move_to_end(key)
+            self.loaded = cached
+            self.render_all(busy=False)
+            return
+        self.loaded = None
+        self.render_all(busy=True)
+        self.loads += 1
+        self._load(key)
+
+    @work(exclusive=True, group="preview", name="Loading the preview", exit_on_error=False)
+    async def _load(self, key: IssueKey) -> None:
+        issue = self.session.feed.get(key)
+        source = self.session.detail_for(issue) if issue is not None else None
+        if issue is None or source is None:
+            self._head_note("no detail source (offline)")
+            return
+        try:
+            event = await source.latest_event(issue)
+            events = await source.events(issue, 20)
+            trace_id = event.trace_id if event is not None else None
+            trace = await source.trace(trace_id) if trace_id else None
+        except Exception as exc:  # shown in the pane; the list goes on
+            self._head_note(f"could not load: {safe(exc, limit=120)}")
+            return
+        loaded = Loaded(event, events, trace)
+        self._cache[key] = loaded
+        while len(self._cache) > CACHED:
+            self._cache.popitem(last=False)
+        if self.key == key:
+            self.loaded = loaded
+            self.render_all(busy=False)
+
+    def issue_changed(self) -> None:
+        """A live update: redraw the head (counts, last seen) of the issue shown."""
+        if self.key is not None:
+            self._render_head(busy=self.loaded is None)
+
+    # --- rendering ------------------------------------------
+    def _issue(self) -> Issue | None:
+        return self.session.feed.get(self.key) if self.key is not None else None
+
+    def _head_note(self, note: str) -> None:
+        self._render_head(busy=False, note=note)
+
+    def _render_head(self, *, busy: bool, note: str = "") -> None:
+        issue = self._issue()
+        head = Text(no_wrap=True, overflow="ellipsis")
+        if issue is None:
+            head.append("The issue left the feed.", style="dim")
+        else:
+            head.append(safe(issue.short_id, limit=40), style="bold")
+            head.append(detail.SEP, style="dim")
+            head.append(f"{safe(issue.service, limit=20)} {issue.level.value}")
+            head.append(detail.SEP, style="dim")
+            head.append(detail.counts_label(issue), style="dim")
+            if busy:
+                head.append("  loading…", style="italic dim")
+            if note:
+                head.append(f"  {note}", style="italic yellow")
+            head.append("\n")
+            head.append(safe(issue.title, limit=300), style="bold")
+        self.query_one("#preview-head", Static).update(head)
+
+    def render_all(self, *, busy: bool) -> None:
+        self._render_head(busy=busy)
+        issue = self._issue()
+        if issue is None:
+            return
+        loaded = self.loaded or Loaded(None, [], None)
+        now = self.now()
+        self.query_one("#p-overview-text", Static).update(
+            detail.overview(issue, loaded.event, now)
+        )
+        views = {
+            "p-stack": detail.stack_lines(loaded.event, full=False),
+            "p-crumbs": detail.breadcrumb_lines(loaded.event),
+            "p-trace": detail.trace_lines(loaded.trace, bar_width=20),
+            "p-events": detail.event_lines(
+                loaded.events, loaded.event.event_id if loaded.event else None, now
+            ),
+        }
+        for pane, lines in views.items():
+            self.query_one(f"#{pane}-view", LinesView).set_lines(lines)
+
+    # --- tabs ------------------------------------------
+    @property
+    def tab(self) -> str:
+        return self.query_one(TabbedContent).active or TABS[0]
+
+    def next_tab(self, step: int = 1) -> None:
+        tabs = self.query_one(TabbedContent)
+        tabs.active = TABS[(TABS.index(self.tab) + step) % len(TABS)]
