@@ -191,16 +191,11 @@ def _trend_data(app: Any) -> None:
 
 async def _cockpit(pilot: Pilot[Any]) -> None:
     """The on-call view: trends per row, the incident's alerts in the strip, one coalesced
-    toast over the service bar (awaited: the burst is flushed after a short delay), and
-    from 140 columns the cursor's issue beside the list."""
+    toast over the service bar, and from 140 columns the cursor's issue beside the list."""
     app: Any = pilot.app
     _trend_data(app)
     _incident_data(app)
     app.feed_screen()._tick()
-    toaster = app.feed_screen()._toaster
-    deadline = asyncio.get_running_loop().time() + 10
-    while toaster.toasts == 0 and asyncio.get_running_loop().time() < deadline:
-        await pilot.pause(0.05)
     await _settle(pilot)
 
 
@@ -344,6 +339,9 @@ def scene_pilot(scene: Scene) -> Callable[[Pilot[Any]], Awaitable[None]]:
         feed = pilot.app.feed_screen()
         if feed is not None:
             feed._tick()
+            # an alert burst's toast comes after a short delay: show it now, so the shot
+            # does not depend on how long the scene took
+            feed._toaster.flush()
         await _settle(pilot)
 
     return run
