@@ -15,9 +15,9 @@ import time
 from datetime import UTC, datetime, timedelta
 
 from sxtriage.config import Settings
-from sxtriage.correlate import Correlator
+from sxtriage.insights.alerts import AlertEngine, load_rules
+from sxtriage.insights.correlate import Correlator
 from sxtriage.models import Event, Level, Source, Span
-from sxtriage.triage.alerts import AlertEngine, load_rules
 
 SERVICES = ["api", "web", "mobile", "search"]
 RATE = 5_000

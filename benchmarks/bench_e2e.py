@@ -98,7 +98,7 @@ async def _run_once(rate: int, seconds: float, mode: str = "subprocess") -> dict
     from sxtriage.relay.server import RelayServer
     from sxtriage.store import Store
     from sxtriage.ui.app import SxTriageApp
-    from sxtriage.ui.widgets.issue_list import IssueList
+    from sxtriage.ui.widgets.issue_list.widget import IssueList
 
     with tempfile.TemporaryDirectory(prefix="sxtriage-bench-e2e-") as tmp:
         settings = Settings(data_dir=Path(tmp))

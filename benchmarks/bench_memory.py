@@ -27,8 +27,8 @@ import gc, json, time, datetime as dt
 from benchmarks.common import rss_mb
 from sxtriage.config import Settings
 from sxtriage.feed import Feed
-from sxtriage.correlate import Correlator
-from sxtriage.triage.alerts import AlertEngine
+from sxtriage.insights.correlate import Correlator
+from sxtriage.insights.alerts import AlertEngine
 from sxtriage.models import Event, Issue, IssueDelta, Source, Level
 N_ISSUES, N_EVENTS = {n_issues}, {n_events}
 gc.collect(); base = rss_mb()

@@ -9,8 +9,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from sxtriage.config import Settings
+from sxtriage.insights.alerts import AlertEngine, load_rules
 from sxtriage.models import IssueDelta, Source, Status
-from sxtriage.triage.alerts import AlertEngine, load_rules
 from tests.fixtures_alerts import load_recorded, make_event, make_issue, make_transaction
 
 T0 = 1_800_000_000.0

@@ -14,9 +14,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sxtriage.config import Settings, load_settings
+from sxtriage.insights.alert_windows import SlidingCount, SlidingQuantile
+from sxtriage.insights.alerts import AlertEngine, load_rules
 from sxtriage.store import Store
-from sxtriage.triage.alert_windows import SlidingCount, SlidingQuantile
-from sxtriage.triage.alerts import AlertEngine, load_rules
 from sxtriage.triage.handoff import build_report
 from tests.fixtures_alerts import make_event
 

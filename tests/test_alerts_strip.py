@@ -7,9 +7,9 @@ from datetime import UTC, datetime
 from textual.app import App, ComposeResult
 from textual.widgets import OptionList
 
-from sxtriage.correlate import Correlator, Related
+from sxtriage.insights.alerts import Firing
+from sxtriage.insights.correlate import Correlator, Related
 from sxtriage.models import IssueKey, Source
-from sxtriage.triage.alerts import Firing
 from sxtriage.ui.widgets.alerts_strip import AlertsStrip
 from sxtriage.ui.widgets.related_panel import RelatedPanel
 from tests.fixtures_alerts import Recorded

@@ -7,7 +7,7 @@ import json
 
 import httpx
 
-from sxtriage.correlate import Correlator
+from sxtriage.insights.correlate import Correlator
 from sxtriage.models import Source
 from sxtriage.relay.server import RelayServer
 from tests.fixtures_alerts import FIXTURES, SHARED_TRACE

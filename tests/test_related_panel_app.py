@@ -6,7 +6,7 @@ from __future__ import annotations
 from textual.widgets import OptionList
 
 from sxtriage.models import Event, IssueDelta, Source
-from sxtriage.ui.screens.issue import IssueScreen
+from sxtriage.ui.screens.issue.screen import IssueScreen
 from sxtriage.ui.widgets.alerts_strip import AlertsStrip
 from sxtriage.ui.widgets.related_panel import RelatedPanel
 from tests.fixtures_ui import NOW, make_issue

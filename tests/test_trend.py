@@ -6,8 +6,17 @@ from __future__ import annotations
 from rich.cells import cell_len
 
 from sxtriage.sentry import wire
-from sxtriage.ui.live_events import LiveEvents
-from sxtriage.ui.trend import DAY, HOUR, Marker, Style, Trend, chart, from_times, trend_text
+from sxtriage.ui.screens.issue.live_events import LiveEvents
+from sxtriage.ui.screens.issue.trend import (
+    DAY,
+    HOUR,
+    Marker,
+    Style,
+    Trend,
+    chart,
+    from_times,
+    trend_text,
+)
 from tests.fixtures_ui import NOW, make_event, make_issue
 
 END = NOW.timestamp()

@@ -15,7 +15,7 @@ from sxtriage.config import Settings
 from sxtriage.demo import start_demo
 from sxtriage.models import Source, Status
 from sxtriage.ui.app import SxTriageApp
-from sxtriage.ui.screens.issue import IssueScreen
+from sxtriage.ui.screens.issue.screen import IssueScreen
 
 
 async def _until(check: Callable[[], bool], pilot, within: float = 15.0) -> None:  # type: ignore[no-untyped-def]

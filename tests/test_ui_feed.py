@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from sxtriage.models import IssueDelta, Source, Status
-from sxtriage.ui.screens.feed import FeedScreen
+from sxtriage.ui.screens.feed.screen import FeedScreen
 from sxtriage.ui.widgets.filter_bar import FilterBar
 from tests.fixtures_ui import NOW, health, make_issue, make_issues
 

@@ -13,8 +13,8 @@ from textual.widgets._toast import Toast
 from sxtriage.config import Settings
 from sxtriage.models import Event, IssueDelta, Source
 from sxtriage.trends import Trends
-from sxtriage.ui.alert_toasts import burst_text
-from sxtriage.ui.rows import trend_text
+from sxtriage.ui.screens.feed.alert_toasts import burst_text
+from sxtriage.ui.widgets.issue_list.rows import trend_text
 from sxtriage.ui.widgets.preview import DEBOUNCE
 from tests.fixtures_ui import NOW, make_issue, make_issues
 
@@ -95,7 +95,7 @@ async def test_toasts_off_keeps_the_strip_and_the_bell(tmp_path) -> None:  # typ
 
 
 def test_burst_text_names_counts_services_and_rules() -> None:
-    from sxtriage.triage.alerts import AlertChange, Firing
+    from sxtriage.insights.alerts import AlertChange, Firing
 
     def change(rule: str, name: str, service: str, keys: int = 1) -> AlertChange:
         firing = Firing(rule, name, service, 1, 0, "", 60, 0, issue_keys=[("relay", "x")] * keys)

@@ -18,8 +18,8 @@ from textual.widgets import Input, TextArea
 from sxtriage.models import IssueKey, Source
 from sxtriage.triage.ticket import scrub
 from sxtriage.ui.modals.ticket import TicketModal
-from sxtriage.ui.screens.feed import FeedScreen
-from sxtriage.ui.screens.issue import IssueScreen
+from sxtriage.ui.screens.feed.screen import FeedScreen
+from sxtriage.ui.screens.issue.screen import IssueScreen
 
 SIZE = (170, 45)
 SERVICES = ("web", "api", "search")

@@ -23,8 +23,8 @@ from sxtriage.demo import DemoStack, start_demo
 from sxtriage.models import Source
 from sxtriage.triage.handoff import build_report
 from sxtriage.ui.app import SxTriageApp
-from sxtriage.ui.screens.feed import FeedScreen
-from sxtriage.ui.screens.issue import IssueScreen
+from sxtriage.ui.screens.feed.screen import FeedScreen
+from sxtriage.ui.screens.issue.screen import IssueScreen
 from sxtriage.ui.widgets.alerts_strip import MAX_LINES, AlertsStrip
 from sxtriage.ui.widgets.related_panel import RelatedPanel
 

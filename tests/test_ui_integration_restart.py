@@ -11,9 +11,9 @@ from sxtriage.config import Settings
 from sxtriage.demo import start_demo
 from sxtriage.models import Source
 from sxtriage.ui.app import SxTriageApp
-from sxtriage.ui.rows import RowNote, RowStyles, id_width, layout, row_segments
-from sxtriage.ui.screens.feed import FeedScreen
-from sxtriage.ui.screens.issue import IssueScreen
+from sxtriage.ui.screens.feed.screen import FeedScreen
+from sxtriage.ui.screens.issue.screen import IssueScreen
+from sxtriage.ui.widgets.issue_list.rows import RowNote, RowStyles, id_width, layout, row_segments
 from tests.fixtures_ui import NOW, make_issue
 from tests.test_ui_integration import simulate, until
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import timedelta
 
 from sxtriage.models import Breadcrumb, Event, ExceptionValue, Frame
-from sxtriage.ui import detail
-from sxtriage.ui.screens.issue import IssueScreen
+from sxtriage.ui.screens.issue import tabs
+from sxtriage.ui.screens.issue.screen import IssueScreen
 from sxtriage.ui.text import fit, safe
 from sxtriage.ui.widgets.lines_view import LinesView
 from tests.fixtures_ui import NOW, SampleDetail, make_event, make_issue, make_issues
@@ -83,14 +83,14 @@ def test_event_text_is_plain_never_markup() -> None:
     event = make_event(issue)
     event.message = evil
     event.breadcrumbs[0].message = evil
-    text = detail.overview(issue, event, NOW)
+    text = tabs.overview(issue, event, NOW)
     assert "[bold red]boom[/]" in text.plain
     assert "\x1b" not in text.plain and "\\x1b[31m" in text.plain and "\\u202e" in text.plain
     assert not any(
         span.style == "bold red" and "boom" in text.plain[span.start : span.end]
         for span in text.spans
     )
-    lines = detail.breadcrumb_lines(event)
+    lines = tabs.breadcrumb_lines(event)
     assert any("[bold red]boom[/]" in t.plain for t, _ in lines)
     assert safe("a\nb") == "a ⏎ b" and safe("\x00") == "\\x00"
     assert fit("🔥🔥🔥", 4) == "🔥…" + " " or len(fit("🔥🔥🔥", 4)) <= 4

@@ -16,9 +16,9 @@ from textual.drivers.headless_driver import HeadlessDriver
 from sxtriage.config import Settings
 from sxtriage.models import IssueDelta, Source
 from sxtriage.ui.bindings import help_rows
-from sxtriage.ui.screens.feed import FeedScreen
+from sxtriage.ui.screens.feed.screen import FeedScreen
 from sxtriage.ui.screens.help import HelpScreen
-from sxtriage.ui.screens.issue import IssueScreen
+from sxtriage.ui.screens.issue.screen import IssueScreen
 from sxtriage.ui.screens.trace import TraceScreen
 from tests.fixtures_ui import make_issue, make_issues
 from tests.palette import search_palette

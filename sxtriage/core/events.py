@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from sxtriage.feed import FeedChange
+from sxtriage.insights.alerts import AlertChange, Firing
 from sxtriage.models import Event, IssueKey, SourceHealth
-from sxtriage.triage.alerts import AlertChange, Firing
 
 Severity = Literal["information", "warning", "error"]
 

@@ -30,8 +30,9 @@ from sxtriage.core.events import (
 from sxtriage.core.store_io import Prefs, Writes, cache_ops, load_issues
 from sxtriage.core.tasks import TaskSet
 from sxtriage.core.views import ViewSections, load_sentry_views
-from sxtriage.correlate import Correlator
 from sxtriage.feed import Feed, FeedChange
+from sxtriage.insights.alerts import AlertChange, AlertEngine
+from sxtriage.insights.correlate import Correlator
 from sxtriage.models import Event, Issue, IssueDelta, IssueKey, Source, SourceHealth, Trace
 from sxtriage.ports import (
     DetailSource,
@@ -44,7 +45,6 @@ from sxtriage.ports import (
 from sxtriage.search import SearchError, sentry_query
 from sxtriage.store import Store, StoreError
 from sxtriage.triage.actions import TriageEngine
-from sxtriage.triage.alerts import AlertChange, AlertEngine
 from sxtriage.triage.github import GitHubClient
 
 log = logging.getLogger(__name__)

@@ -18,17 +18,17 @@ from textual.binding import Binding
 from sxtriage.core.events import Notice, SessionEvent
 from sxtriage.core.session import Session
 from sxtriage.models import Issue, IssueKey, utcnow
+from sxtriage.ui.actions.jumps import JumpsMixin
+from sxtriage.ui.actions.triage import TriageKeysMixin
+from sxtriage.ui.actions.user_commands import UserCommandsMixin
+from sxtriage.ui.actions.workflow import unavailable_keys
 from sxtriage.ui.bindings import bindings, check_keymap
 from sxtriage.ui.commands import SxCommands
-from sxtriage.ui.jumps import JumpsMixin
-from sxtriage.ui.screens.feed import FeedScreen
+from sxtriage.ui.screens.feed.screen import FeedScreen
 from sxtriage.ui.screens.help import HelpScreen
-from sxtriage.ui.screens.issue import IssueScreen
+from sxtriage.ui.screens.issue.screen import IssueScreen
 from sxtriage.ui.theme import DEFAULT_THEME, load_themes
-from sxtriage.ui.triage_keys import TriageKeysMixin
-from sxtriage.ui.user_keys import UserCommandsMixin
 from sxtriage.ui.workers import LoudWorkers
-from sxtriage.ui.workflow_keys import unavailable_keys
 
 QUIT_ARMED_SECONDS = 4
 

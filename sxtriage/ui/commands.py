@@ -14,11 +14,11 @@ from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.markup import escape
 
 from sxtriage.feed import SortKey
+from sxtriage.ui.actions.jumps import jump_title
 from sxtriage.ui.bindings import REGISTRY, effective_keys, key_label
 from sxtriage.ui.host import Host
-from sxtriage.ui.jumps import jump_title
-from sxtriage.ui.screens.feed import FeedScreen
-from sxtriage.ui.screens.issue import IssueScreen
+from sxtriage.ui.screens.feed.screen import FeedScreen
+from sxtriage.ui.screens.issue.screen import IssueScreen
 from sxtriage.ui.text import safe
 
 Command = tuple[str, Callable[[], Any], str]

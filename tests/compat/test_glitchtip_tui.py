@@ -86,7 +86,7 @@ async def until_status(
 async def test_feed_goes_live_and_an_issue_opens_with_its_stack(
     glitchtip: CompatServer, gt_stack: TriageStack
 ) -> None:
-    from sxtriage.ui.screens.issue import IssueScreen
+    from sxtriage.ui.screens.issue.screen import IssueScreen
 
     s = gt_stack
     raw, sent = await glitchtip.send_and_wait("api", breadcrumbs=3)

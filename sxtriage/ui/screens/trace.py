@@ -10,9 +10,9 @@ from textual.screen import Screen
 from textual.widgets import Footer, Static
 
 from sxtriage.models import Source, Trace
-from sxtriage.ui import detail
 from sxtriage.ui.bindings import bindings
 from sxtriage.ui.host import Host
+from sxtriage.ui.screens.issue import tabs
 from sxtriage.ui.text import safe
 from sxtriage.ui.widgets.lines_view import LinesView
 from sxtriage.ui.workers import LoudWorkers
@@ -73,7 +73,7 @@ class TraceScreen(LoudWorkers, Screen[None]):
         if self.busy:
             head.append(" · loading…", style="italic dim")
         self.query_one("#trace-head", Static).update(head)
-        self.query_one(LinesView).set_lines(detail.trace_lines(self.trace))
+        self.query_one(LinesView).set_lines(tabs.trace_lines(self.trace))
 
     def action_back(self) -> None:
         self.app.pop_screen()
@@ -81,7 +81,7 @@ class TraceScreen(LoudWorkers, Screen[None]):
     @on(LinesView.Selected)
     def _selected(self, message: LinesView.Selected) -> None:
         target = message.target
-        if not isinstance(target, detail.SpanTarget):
+        if not isinstance(target, tabs.SpanTarget):
             return
         for key in self.session.feed.issues:
             if key[1] in target.span.issue_ids:

@@ -15,8 +15,8 @@ from textual.message import Message
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
+from sxtriage.insights.alerts import Firing
 from sxtriage.models import IssueKey
-from sxtriage.triage.alerts import Firing
 from sxtriage.ui.text import safe
 
 MAX_LINES = 2

@@ -1,5 +1,5 @@
 """IssuePreview: the cursor's issue beside the list — the issue screen's tabs (Overview,
-Stack trace, Breadcrumbs, Trace, Events) drawn by the same `ui/detail.py` functions.
+Stack trace, Breadcrumbs, Trace, Events) drawn by the same `ui/screens/issue/tabs.py` functions.
 
 `follow(key)` is called on every cursor move and only (re)starts a short timer; the
 detail loads after the cursor rests `DEBOUNCE` seconds, in an exclusive worker (a newer
@@ -23,7 +23,7 @@ from textual.widgets import Static, TabbedContent, TabPane
 
 from sxtriage.core.session import Session
 from sxtriage.models import Event, Issue, IssueKey, Trace
-from sxtriage.ui import detail
+from sxtriage.ui.screens.issue import tabs
 from sxtriage.ui.text import safe
 from sxtriage.ui.widgets.lines_view import LinesView
 
@@ -158,10 +158,10 @@ class IssuePreview(Vertical):
             head.append("The issue left the feed.", style="dim")
         else:
             head.append(safe(issue.short_id, limit=40), style="bold")
-            head.append(detail.SEP, style="dim")
+            head.append(tabs.SEP, style="dim")
             head.append(f"{safe(issue.service, limit=20)} {issue.level.value}")
-            head.append(detail.SEP, style="dim")
-            head.append(detail.counts_label(issue), style="dim")
+            head.append(tabs.SEP, style="dim")
+            head.append(tabs.counts_label(issue), style="dim")
             if busy:
                 head.append("  loading…", style="italic dim")
             if note:
@@ -177,14 +177,12 @@ class IssuePreview(Vertical):
             return
         loaded = self.loaded or Loaded(None, [], None)
         now = self.now()
-        self.query_one("#p-overview-text", Static).update(
-            detail.overview(issue, loaded.event, now)
-        )
+        self.query_one("#p-overview-text", Static).update(tabs.overview(issue, loaded.event, now))
         views = {
-            "p-stack": detail.stack_lines(loaded.event, full=False),
-            "p-crumbs": detail.breadcrumb_lines(loaded.event),
-            "p-trace": detail.trace_lines(loaded.trace, bar_width=20),
-            "p-events": detail.event_lines(
+            "p-stack": tabs.stack_lines(loaded.event, full=False),
+            "p-crumbs": tabs.breadcrumb_lines(loaded.event),
+            "p-trace": tabs.trace_lines(loaded.trace, bar_width=20),
+            "p-events": tabs.event_lines(
                 loaded.events, loaded.event.event_id if loaded.event else None, now
             ),
         }

@@ -13,7 +13,7 @@ from textual.message import Message
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
-from sxtriage.correlate import Related
+from sxtriage.insights.correlate import Related
 from sxtriage.models import IssueKey
 from sxtriage.ui.text import safe
 

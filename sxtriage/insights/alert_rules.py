@@ -24,8 +24,8 @@ from pydantic import (
 )
 
 from sxtriage.config import Settings
+from sxtriage.insights.alert_defaults import DEFAULT_OVERRIDES, DEFAULT_RULES
 from sxtriage.models import Event, Level
-from sxtriage.triage.alert_defaults import DEFAULT_OVERRIDES, DEFAULT_RULES
 
 RuleKind = Literal["count", "rate", "p95", "new_issue", "regression"]
 ISSUE_KINDS = ("new_issue", "regression")

@@ -13,12 +13,12 @@ from textual.widgets import Footer, Static, TabbedContent, TabPane
 
 from sxtriage.core.events import EventArrived, FeedChanged, SessionEvent
 from sxtriage.models import Event, Issue, IssueKey, Source, Trace
-from sxtriage.ui import detail, trend_source
 from sxtriage.ui.bindings import bindings
 from sxtriage.ui.host import Host
-from sxtriage.ui.live_events import LiveEvents
+from sxtriage.ui.screens.issue import tabs, trend_source
+from sxtriage.ui.screens.issue.live_events import LiveEvents
+from sxtriage.ui.screens.issue.trend import Style, Trend, trend_text
 from sxtriage.ui.text import safe
-from sxtriage.ui.trend import Style, Trend, trend_text
 from sxtriage.ui.widgets.lines_view import LinesView
 from sxtriage.ui.widgets.related_panel import RelatedPanel
 from sxtriage.ui.workers import LoudWorkers
@@ -164,14 +164,14 @@ class IssueScreen(LoudWorkers, Screen[None]):
         self._render_overview(issue)
         self.render_stack()
         self.render_crumbs()
-        self.query_one("#trace-view", LinesView).set_lines(detail.trace_lines(self.trace))
+        self.query_one("#trace-view", LinesView).set_lines(tabs.trace_lines(self.trace))
         self._render_events()
         self._render_related()
 
     def _render_events(self, *, keep_cursor: bool = False) -> None:
         current = self.event.event_id if self.event else None
         self.query_one("#events-view", LinesView).set_lines(
-            detail.event_lines(self.events, current, self.sx.now(), set(self.live.unseen)),
+            tabs.event_lines(self.events, current, self.sx.now(), set(self.live.unseen)),
             keep_cursor=keep_cursor,
         )
 
@@ -182,14 +182,14 @@ class IssueScreen(LoudWorkers, Screen[None]):
         self._shown = (issue.count, issue.user_count, issue.last_seen, issue.status, self.live.new)
         head = Text()
         head.append(safe(issue.short_id, limit=40), style="bold")
-        head.append(detail.SEP, style="dim")
+        head.append(tabs.SEP, style="dim")
         head.append(f"{safe(issue.service, limit=20)} {issue.level.value}")
-        head.append(detail.SEP, style="dim")
-        head.append_text(detail.workflow_label(issue))
-        head.append(detail.SEP, style="dim")
-        head.append(detail.counts_label(issue), style="dim")
+        head.append(tabs.SEP, style="dim")
+        head.append_text(tabs.workflow_label(issue))
+        head.append(tabs.SEP, style="dim")
+        head.append(tabs.counts_label(issue), style="dim")
         if self.live.new:
-            head.append(detail.SEP, style="dim")
+            head.append(tabs.SEP, style="dim")
             head.append(
                 f"● {self.live.new} new event{'s' if self.live.new != 1 else ''}",
                 style="bold green",
@@ -214,7 +214,7 @@ class IssueScreen(LoudWorkers, Screen[None]):
                 oldest = self.events[-1] if self.events else event  # newest first
                 fill["first_release"] = oldest.release or event.release
         shown = issue.model_copy(update=fill) if fill else issue
-        text = detail.overview(shown, event, self.sx.now())
+        text = tabs.overview(shown, event, self.sx.now())
         if self.trend is not None:
             width = max(0, (self.size.width or 120) - 4)
             text = trend_text(self.trend, min(width, 100), self._chart_style()) + "\n\n" + text
@@ -242,11 +242,11 @@ class IssueScreen(LoudWorkers, Screen[None]):
             self._render_overview(issue)
 
     def render_stack(self) -> None:
-        lines = detail.stack_lines(self.event, full=self.full_frames)
+        lines = tabs.stack_lines(self.event, full=self.full_frames)
         self.query_one("#stack-view", LinesView).set_lines(lines)
 
     def render_crumbs(self) -> None:
-        lines = detail.breadcrumb_lines(self.event, self.category)
+        lines = tabs.breadcrumb_lines(self.event, self.category)
         self.query_one("#crumbs-view", LinesView).set_lines(lines)
 
     def _render_related(self) -> None:
@@ -282,7 +282,7 @@ class IssueScreen(LoudWorkers, Screen[None]):
         self.render_stack()
 
     def action_cycle_category(self) -> None:
-        cats = detail.categories(self.event)
+        cats = tabs.categories(self.event)
         if not cats:
             return
         if self.category is None:
@@ -328,7 +328,7 @@ class IssueScreen(LoudWorkers, Screen[None]):
         target = message.target
         if isinstance(target, str):
             self.load(target)
-        elif isinstance(target, detail.SpanTarget):
+        elif isinstance(target, tabs.SpanTarget):
             self.jump_to(target.span.issue_ids)
 
     def jump_to(self, issue_ids: list[str]) -> None:

@@ -13,8 +13,8 @@ from typing import Any
 from rich.text import Text
 
 from sxtriage.models import Breadcrumb, Event, ExceptionValue, Frame, Issue, Level, Span, Trace
-from sxtriage.ui.badges import priority_word, review_text, status_text
 from sxtriage.ui.text import LEVEL_GLYPH, compact, relative, safe
+from sxtriage.ui.widgets.issue_list.badges import priority_word, review_text, status_text
 
 Line = tuple[Text, Any]
 LEVEL_STYLE = {

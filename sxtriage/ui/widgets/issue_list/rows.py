@@ -12,8 +12,8 @@ from rich.segment import Segment
 from rich.style import Style
 
 from sxtriage.models import Issue, Level, Status
-from sxtriage.ui.badges import REVIEW_GLYPH, badge, priority_short, state_word
 from sxtriage.ui.text import LEVEL_GLYPH, compact, fit, relative, safe
+from sxtriage.ui.widgets.issue_list.badges import REVIEW_GLYPH, badge, priority_short, state_word
 
 NO_STYLE = Style()
 TREND_CELLS = 12

@@ -22,8 +22,7 @@ from datetime import datetime
 from typing import Literal
 
 from sxtriage.config import Settings
-from sxtriage.models import Event, Issue, IssueDelta, IssueKey, Status
-from sxtriage.triage.alert_rules import (
+from sxtriage.insights.alert_rules import (
     ISSUE_KINDS,
     AlertRule,
     Match,
@@ -35,7 +34,8 @@ from sxtriage.triage.alert_rules import (
     transaction_duration_ms,
     transaction_failed,
 )
-from sxtriage.triage.alert_windows import RecentKeys, SlidingCount, SlidingQuantile
+from sxtriage.insights.alert_windows import RecentKeys, SlidingCount, SlidingQuantile
+from sxtriage.models import Event, Issue, IssueDelta, IssueKey, Status
 
 __all__ = [
     "AlertChange",

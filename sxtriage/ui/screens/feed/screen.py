@@ -20,18 +20,18 @@ from sxtriage.core.events import (
     ViewsChanged,
 )
 from sxtriage.feed import FeedChange, SortKey
+from sxtriage.insights.alerts import AlertChange, Firing
 from sxtriage.models import Issue, IssueKey, Source
 from sxtriage.search import SearchError
-from sxtriage.triage.alerts import AlertChange, Firing
-from sxtriage.ui.alert_toasts import AlertToaster
 from sxtriage.ui.bindings import bindings
 from sxtriage.ui.host import Host
-from sxtriage.ui.rows import RowNote
+from sxtriage.ui.screens.feed.alert_toasts import AlertToaster
 from sxtriage.ui.text import relative
 from sxtriage.ui.widgets.alerts_strip import AlertsStrip, worst_first
 from sxtriage.ui.widgets.banner import Banner
 from sxtriage.ui.widgets.filter_bar import FilterBar
-from sxtriage.ui.widgets.issue_list import IssueList
+from sxtriage.ui.widgets.issue_list.rows import RowNote
+from sxtriage.ui.widgets.issue_list.widget import IssueList
 from sxtriage.ui.widgets.preview import IssuePreview
 from sxtriage.ui.widgets.service_bar import ServiceBar
 from sxtriage.ui.widgets.status_line import StatusLine

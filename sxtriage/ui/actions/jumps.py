@@ -50,7 +50,7 @@ class JumpsMixin:
         self.run_worker(go(), name="Looking it up", group="jump", exclusive=True)
 
     def open_jump(self: SxTriageApp, found: Jump) -> None:
-        from sxtriage.ui.screens.issue import IssueScreen
+        from sxtriage.ui.screens.issue.screen import IssueScreen
         from sxtriage.ui.screens.trace import TraceScreen
 
         if found.error:

@@ -20,7 +20,7 @@ from textual.strip import Strip
 from sxtriage.feed import Feed, FeedChange
 from sxtriage.models import PRIORITIES, Issue, IssueKey, Level
 from sxtriage.ui.bindings import bindings
-from sxtriage.ui.rows import (
+from sxtriage.ui.widgets.issue_list.rows import (
     NO_NOTE,
     TREND_MIN,
     RowNote,

@@ -17,7 +17,7 @@ from typing import Any
 from sxtriage.models import Action, ActionKind, Issue
 from sxtriage.sentry.capabilities import Feature
 from sxtriage.triage.actions import TriageEngine
-from sxtriage.ui.workflow_keys import WorkflowKeysMixin, new_action
+from sxtriage.ui.actions.workflow import WorkflowKeysMixin, new_action
 
 
 def _plural(n: int) -> str:

@@ -56,7 +56,7 @@ class UserCommandsMixin:
         )
 
     def _loaded_event(self: SxTriageApp, issue: Issue) -> Event | None:
-        from sxtriage.ui.screens.issue import IssueScreen
+        from sxtriage.ui.screens.issue.screen import IssueScreen
 
         screen = self.screen
         if isinstance(screen, IssueScreen) and screen.key == issue.key:

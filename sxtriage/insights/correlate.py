@@ -18,8 +18,8 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from sxtriage.insights.releases import ReleaseInfo, ReleaseTracker
 from sxtriage.models import Event, Issue, IssueDelta, IssueKey, Source, Trace
-from sxtriage.release_tracker import ReleaseInfo, ReleaseTracker
 from sxtriage.store import Store
 
 __all__ = [

@@ -15,7 +15,7 @@ from sxtriage.core.session import Session
 from sxtriage.models import Event, Issue, Source
 from sxtriage.sentry.errors import SentryError
 from sxtriage.store import StoreError
-from sxtriage.ui.trend import DAY, HOUR, Marker, Series, Trend, from_stats, from_times
+from sxtriage.ui.screens.issue.trend import DAY, HOUR, Marker, Series, Trend, from_stats, from_times
 
 HOURS = 24
 DAYS = 14

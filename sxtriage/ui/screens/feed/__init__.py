@@ -1,0 +1,1 @@
+"""The feed screen and what only it uses (alert toasts)."""
