@@ -1,17 +1,20 @@
-"""What the screens and the palette ask of the app (`SxTriageApp` provides it).
-
-Typed as a Protocol so the screens need not import the app that imports them.
+"""What the screens, the palette and the action mixins ask of the app (`SxTriageApp`
+provides it).  Typed as Protocols so none of them imports the app that imports them.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Coroutine
+from contextlib import AbstractContextManager
 from datetime import datetime
 from typing import Any, Literal, Protocol
 
+from textual.screen import Screen
+from textual.worker import Worker
+
 from sxtriage.core.session import Session
 from sxtriage.jump import Target
-from sxtriage.models import IssueKey
+from sxtriage.models import Issue, IssueKey
 from sxtriage.ui.bindings import KeySpec
 
 Severity = Literal["information", "warning", "error"]
@@ -45,3 +48,30 @@ class Host(Protocol):
     ) -> None: ...
 
     def bell(self) -> None: ...
+
+
+class AppHost(Host, Protocol):
+    """The app as its action mixins (`ui/actions/`) use it: the Host, Textual's screen
+    stack and workers, and the cursor's issue."""
+
+    @property
+    def screen(self) -> Screen[Any]: ...
+
+    def push_screen(self, screen: Screen[Any], *args: Any, **kwargs: Any) -> Any: ...
+
+    def switch_screen(self, screen: Screen[Any]) -> Any: ...
+
+    def run_worker(self, work: Any, *args: Any, **kwargs: Any) -> Worker[Any]: ...
+
+    def suspend(self) -> AbstractContextManager[None]: ...
+
+    def refresh(self, *args: Any, **kwargs: Any) -> Any: ...
+
+    def feed_screen(self) -> Any: ...
+
+    def current_issue(self) -> Issue | None: ...
+
+    def open_jump(self, found: Any) -> None: ...
+
+    @property
+    def _bindings(self) -> Any: ...

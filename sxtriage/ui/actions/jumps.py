@@ -15,7 +15,7 @@ from sxtriage.models import IssueDelta
 from sxtriage.ui.text import safe
 
 if TYPE_CHECKING:
-    from sxtriage.ui.app import SxTriageApp
+    from sxtriage.ui.host import AppHost
 
 
 def jump_title(text: str) -> tuple[Target, str] | None:
@@ -41,7 +41,7 @@ def jump_title(text: str) -> tuple[Target, str] | None:
 class JumpsMixin:
     """On the app: `jump(target)` resolves in a worker and opens what it found."""
 
-    def jump(self: SxTriageApp, target: Target) -> None:
+    def jump(self: AppHost, target: Target) -> None:
         async def go() -> None:
             session = self.session
             found = await resolve(target, list(session.feed.issues.values()), session.sentry)
@@ -49,7 +49,7 @@ class JumpsMixin:
 
         self.run_worker(go(), name="Looking it up", group="jump", exclusive=True)
 
-    def open_jump(self: SxTriageApp, found: Jump) -> None:
+    def open_jump(self: AppHost, found: Jump) -> None:
         from sxtriage.ui.screens.issue.screen import IssueScreen
         from sxtriage.ui.screens.trace import TraceScreen
 

@@ -22,14 +22,14 @@ from sxtriage.ui.bindings import KeySpec, user_command_specs
 from sxtriage.user_commands import CommandError, argv, fields_of, run_detached
 
 if TYPE_CHECKING:
-    from sxtriage.ui.app import SxTriageApp
+    from sxtriage.ui.host import AppHost
 
 
 class UserCommandsMixin:
     user_specs: list[KeySpec]
     user_commands: list[CommandConfig]
 
-    def bind_user_commands(self: SxTriageApp) -> list[str]:
+    def bind_user_commands(self: AppHost) -> list[str]:
         """Bind the configured commands; returns the refusals (one line each)."""
         configured = list(self.session.settings.commands)
         specs, errors = user_command_specs(
@@ -41,7 +41,7 @@ class UserCommandsMixin:
             self._bindings.bind(spec.keys, spec.action, spec.description, show=False)
         return errors
 
-    def action_user_command(self: SxTriageApp, index: int) -> None:
+    def action_user_command(self: AppHost, index: int) -> None:
         if not 0 <= index < len(self.user_commands):
             return
         command = self.user_commands[index]
@@ -55,7 +55,7 @@ class UserCommandsMixin:
             group="user-commands",
         )
 
-    def _loaded_event(self: SxTriageApp, issue: Issue) -> Event | None:
+    def _loaded_event(self: AppHost, issue: Issue) -> Event | None:
         from sxtriage.ui.screens.issue.screen import IssueScreen
 
         screen = self.screen
@@ -64,7 +64,7 @@ class UserCommandsMixin:
         return None
 
     async def _run_user_command(
-        self: SxTriageApp, command: CommandConfig, issue: Issue, event: Event | None
+        self: AppHost, command: CommandConfig, issue: Issue, event: Event | None
     ) -> None:
         if event is None:
             source = self.session.detail_for(issue)
