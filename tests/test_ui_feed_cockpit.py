@@ -121,11 +121,19 @@ async def test_preview_follows_the_cursor_debounced_and_enter_opens_full_screen(
         assert preview.display and preview.key == lst.cursor_key
         await _until(pilot, lambda: preview.loaded is not None, "the first preview")
         loads = preview.loads
-        await pilot.press(*"jjjjj")  # quicker than the debounce: one load at the end
-        assert preview.key != lst.cursor_key  # keys do not wait for the preview
-        await _until(pilot, lambda: preview.key == lst.cursor_key, "the preview to follow")
+        # moves quicker than the debounce make one load, for the issue the cursor rests on
+        order = app.session.feed.order
+        for key in order[1:6]:
+            preview.follow(key)
+        await _until(pilot, lambda: preview.key == order[5], "the debounced preview")
         await _until(pilot, lambda: preview.loaded is not None, "the preview's detail")
         assert preview.loads == loads + 1
+        # through the keys: the cursor moves at once, the preview follows it
+        loads = preview.loads
+        await pilot.press(*"jjjjj")
+        await _until(pilot, lambda: preview.key == lst.cursor_key, "the preview to follow")
+        await _until(pilot, lambda: preview.loaded is not None, "the preview's detail")
+        assert lst.cursor_key == order[5] and preview.loads <= loads + 5
         issue = app.session.feed.get(lst.cursor_key)
         head = str(preview.query_one("#preview-head").render())
         assert issue.short_id in head
@@ -133,10 +141,11 @@ async def test_preview_follows_the_cursor_debounced_and_enter_opens_full_screen(
         await pilot.press("tab")
         assert preview.tab == "p-stack" and app.focused is lst
         # coming back to an issue shown before: from the cache, no new load
-        await pilot.press("k")
-        await pilot.pause(DEBOUNCE + 0.2)
-        await _until(pilot, lambda: preview.key == lst.cursor_key, "the preview back")
-        assert preview.loads == loads + 2 or preview.loaded is not None
+        loads = preview.loads
+        preview.follow(order[0])  # the first issue shown
+        await pilot.pause(DEBOUNCE)
+        await _until(pilot, lambda: preview.key == order[0], "the preview back")
+        assert preview.loaded is not None and preview.loads == loads
         # the key toggles the split; enter still opens the issue full screen
         await pilot.press("backslash")
         assert not preview.display
@@ -167,7 +176,7 @@ async def test_trend_column_by_width_from_sentry_stats_and_observed_events(
 ) -> None:
     sentry = make_issue(1, last_seen=NOW, stats_24h=[0] * 20 + [1, 2, 4, 9])
     local = make_issue(2, source=Source.RELAY, last_seen=NOW - timedelta(seconds=1))
-    app = ui_app([sentry, local] + make_issues(10, start=10))
+    app = ui_app([sentry, local, *make_issues(10, start=10)])
     async with app.run_test(size=(120, 30)) as pilot:
         app.session.on_delta(IssueDelta(source=Source.RELAY, upserts=[local]))
         for n in range(5):

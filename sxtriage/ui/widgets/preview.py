@@ -17,9 +17,9 @@ from datetime import datetime
 from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
-from textual.containers import Vertical, VerticalScroll
+from textual.containers import Vertical
 from textual.timer import Timer
-from textual.widgets import Static, TabbedContent, TabPane
+from textual.widgets import Static
 
 from sxtriage.core.session import Session
 from sxtriage.models import Event, Issue, IssueKey, Trace
@@ -31,6 +31,7 @@ DEBOUNCE = 0.15
 """Seconds the cursor rests on an issue before its detail loads."""
 CACHED = 16
 TABS = ("p-overview", "p-stack", "p-crumbs", "p-trace", "p-events")
+TITLES = ("Overview", "Stack trace", "Breadcrumbs", "Trace", "Events")
 
 
 @dataclass
@@ -46,9 +47,10 @@ class IssuePreview(Vertical):
                    background: $surface; }
     IssuePreview #preview-head { height: 2; background: $panel; padding: 0 1;
                                  text-wrap: nowrap; text-overflow: ellipsis; }
-    IssuePreview TabbedContent { height: 1fr; }
-    IssuePreview TabPane { padding: 0; }
-    IssuePreview #p-overview-text { padding: 0 1; }
+    IssuePreview #preview-tabs { height: 1; background: $panel; padding: 0 1;
+                                 text-wrap: nowrap; text-overflow: ellipsis; }
+    IssuePreview LinesView { padding: 0 1; }
+    IssuePreview LinesView > .lines-view--cursor { background: transparent; }
     """
 
     def __init__(
@@ -65,21 +67,18 @@ class IssuePreview(Vertical):
         self._cache: OrderedDict[IssueKey, Loaded] = OrderedDict()
         self._timer: Timer | None = None
         self._wanted: IssueKey | None = None
+        self._tab = TABS[0]
+        self._lines: dict[str, list[tabs.Line]] = {}
 
     def compose(self) -> ComposeResult:
+        # three widgets, whatever the tab: a full repaint of the screen stays cheap
         yield Static(id="preview-head")
-        with TabbedContent(initial="p-overview"):
-            with TabPane("Overview", id="p-overview"), VerticalScroll(id="p-overview-scroll"):
-                yield Static(id="p-overview-text")
-            for pane, title in zip(
-                TABS[1:], ("Stack trace", "Breadcrumbs", "Trace", "Events"), strict=True
-            ):
-                with TabPane(title, id=pane):
-                    yield LinesView(id=f"{pane}-view")
+        yield Static(id="preview-tabs")
+        yield LinesView(id="preview-view")
 
     def on_mount(self) -> None:
-        for widget in self.query("LinesView, VerticalScroll, Tabs"):
-            widget.can_focus = False  # the list keeps the keys
+        self.query_one(LinesView).can_focus = False  # the list keeps the keys
+        self._render_tabs()
 
     # --- following the cursor ------------------------------------------
     def follow(self, key: IssueKey | None) -> None:
@@ -177,8 +176,10 @@ class IssuePreview(Vertical):
             return
         loaded = self.loaded or Loaded(None, [], None)
         now = self.now()
-        self.query_one("#p-overview-text", Static).update(tabs.overview(issue, loaded.event, now))
-        views = {
+        self._lines = {
+            "p-overview": [
+                (line, None) for line in tabs.overview(issue, loaded.event, now).split()
+            ],
             "p-stack": tabs.stack_lines(loaded.event, full=False),
             "p-crumbs": tabs.breadcrumb_lines(loaded.event),
             "p-trace": tabs.trace_lines(loaded.trace, bar_width=20),
@@ -186,14 +187,26 @@ class IssuePreview(Vertical):
                 loaded.events, loaded.event.event_id if loaded.event else None, now
             ),
         }
-        for pane, lines in views.items():
-            self.query_one(f"#{pane}-view", LinesView).set_lines(lines)
+        self._show_tab()
+
+    def _show_tab(self) -> None:
+        self.query_one(LinesView).set_lines(self._lines.get(self.tab, []))
+
+    def _render_tabs(self) -> None:
+        bar = Text(no_wrap=True, overflow="ellipsis")
+        for n, (pane, title) in enumerate(zip(TABS, TITLES, strict=True)):
+            if n:
+                bar.append(" │ ", style="dim")
+            bar.append(title, style="bold reverse" if pane == self.tab else "dim")
+        bar.append("   ⇥ next tab", style="dim italic")
+        self.query_one("#preview-tabs", Static).update(bar)
 
     # --- tabs ------------------------------------------
     @property
     def tab(self) -> str:
-        return self.query_one(TabbedContent).active or TABS[0]
+        return self._tab
 
     def next_tab(self, step: int = 1) -> None:
-        tabs = self.query_one(TabbedContent)
-        tabs.active = TABS[(TABS.index(self.tab) + step) % len(TABS)]
+        self._tab = TABS[(TABS.index(self._tab) + step) % len(TABS)]
+        self._render_tabs()
+        self._show_tab()

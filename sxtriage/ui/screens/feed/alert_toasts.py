@@ -107,6 +107,10 @@ class AlertToaster:
             wait = max(BURST_SECONDS, self._last_toast + GAP_SECONDS - self._clock())
             self._later(wait, self._flush)
 
+    def flush(self) -> None:
+        """Show the pending burst's toast now (the scheduled flush then finds nothing)."""
+        self._flush()
+
     def _flush(self) -> None:
         """One toast for the burst, counted as the rules stand now (a rule fires once per
         service; the issues that came after it are in its firing's issue keys)."""
