@@ -126,7 +126,7 @@ def _archive_or_unresolve(state: SimState, issues: list[SimIssue], result: dict[
     for issue in issues:
         issue.status_details, issue.ignore_until = dict(stored), until
         issue.ignore_count_base, issue.ignore_user_base = issue.count, issue.user_count
-    from sxtriage.sim.responses import iso
+    from sxtriage.sim.timefmt import iso
 
     result["statusDetails"] = {
         "ignoreCount": cond["ignoreCount"],

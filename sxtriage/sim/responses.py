@@ -13,19 +13,14 @@ from __future__ import annotations
 
 import math
 from collections.abc import Collection
-from datetime import UTC, datetime
 from typing import Any, Literal
 
 from sxtriage.sim import lifecycle
 from sxtriage.sim.dataset import SimIssue, SimProject, SimState
+from sxtriage.sim.timefmt import iso
 
-JOINED = "2025-01-06T09:00:00Z"
 Variant = Literal["stream", "project", "detail", "base"]
 NO_SET: frozenset[str] = frozenset()
-
-
-def iso(ts: float) -> str:
-    return datetime.fromtimestamp(ts, UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
 
 
 def actor_json(state: SimState, actor: str | None) -> dict[str, Any] | None:

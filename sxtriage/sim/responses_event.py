@@ -7,8 +7,9 @@ from __future__ import annotations
 from typing import Any
 
 from sxtriage.sim.dataset import SimEvent, SimIssue, SimState
-from sxtriage.sim.responses import JOINED, iso, metadata
+from sxtriage.sim.responses import metadata
 from sxtriage.sim.templates import Fr, crumb_json
+from sxtriage.sim.timefmt import JOINED, iso
 
 
 def _frame_json(f: Fr) -> dict[str, Any]:

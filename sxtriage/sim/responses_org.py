@@ -7,7 +7,7 @@ from typing import Any
 
 from sxtriage.sim.dataset import SimEvent, SimProject, SimState
 from sxtriage.sim.org_data import SimRelease, SimView
-from sxtriage.sim.responses import JOINED, iso
+from sxtriage.sim.timefmt import JOINED, iso
 
 
 def member_json(state: SimState, member_id: int) -> dict[str, Any]:
