@@ -14,6 +14,7 @@ from sxtriage.ui.bindings import bindings
 from sxtriage.ui.host import Host
 from sxtriage.ui.screens.issue import tabs
 from sxtriage.ui.text import safe
+from sxtriage.ui.theme import palette_of
 from sxtriage.ui.widgets.lines_view import LinesView
 from sxtriage.ui.workers import LoudWorkers
 
@@ -73,7 +74,9 @@ class TraceScreen(LoudWorkers, Screen[None]):
         if self.busy:
             head.append(" · loading…", style="italic dim")
         self.query_one("#trace-head", Static).update(head)
-        self.query_one(LinesView).set_lines(tabs.trace_lines(self.trace))
+        self.query_one(LinesView).set_lines(
+            tabs.trace_lines(self.trace, palette=palette_of(self.app))
+        )
 
     def action_back(self) -> None:
         self.app.pop_screen()

@@ -18,6 +18,7 @@ from textual.widgets.option_list import Option
 from sxtriage.insights.alerts import Firing
 from sxtriage.models import IssueKey
 from sxtriage.ui.text import safe
+from sxtriage.ui.theme import Palette, default_palette, palette_of
 
 MAX_LINES = 2
 RULE_RANK = {
@@ -48,15 +49,16 @@ def _clock(ts: float) -> str:
     return datetime.fromtimestamp(ts).strftime("%H:%M:%S")
 
 
-def firing_prompt(firing: Firing) -> Text:
+def firing_prompt(firing: Firing, palette: Palette | None = None) -> Text:
     """One plain-text line: "▲ api errors per minute 14 > 10 /1m · since 05:21:03 …"."""
+    p = palette or default_palette()
     line = Text(no_wrap=True, overflow="ellipsis")
-    line.append("▲ ", style="bold red")
+    line.append("▲ ", style=f"bold {p.error}")
     line.append(safe(firing.service, limit=32), style="bold")
     line.append(" ")
     line.append(safe(firing.rule_name, limit=80))
     line.append(" ")
-    line.append(firing.format_value(), style="bold red")
+    line.append(firing.format_value(), style=f"bold {p.error}")
     line.append(f" > {firing.format_value(firing.threshold)} /{firing.window_text}", style="dim")
     line.append(f" · since {_clock(firing.since)}")
     if firing.event_time is not None:
@@ -64,7 +66,7 @@ def firing_prompt(firing: Firing) -> Text:
         line.append(f" · last event {when.strftime('%H:%M:%S')}", style="dim")
     n = len(firing.issue_keys)
     if n:
-        line.append(f" · {n} issue{'s' if n != 1 else ''} ⏎", style="cyan")
+        line.append(f" · {n} issue{'s' if n != 1 else ''} ⏎", style=p.accent)
     return line
 
 
@@ -114,7 +116,10 @@ class AlertsStrip(Horizontal):
         more.update(f"+{self.hidden} more" if self.hidden else "")
         more.display = self.hidden > 0
         options.set_options(
-            [Option(firing_prompt(f), id=str(n)) for n, f in enumerate(self.firing)]
+            [
+                Option(firing_prompt(f, palette_of(self.app)), id=str(n))
+                for n, f in enumerate(self.firing)
+            ]
         )
         idents = [(f.rule_id, f.service) for f in self.firing]
         if idents:

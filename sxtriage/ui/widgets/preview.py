@@ -25,6 +25,7 @@ from sxtriage.core.session import Session
 from sxtriage.models import Event, Issue, IssueKey, Trace
 from sxtriage.ui.screens.issue import tabs
 from sxtriage.ui.text import safe
+from sxtriage.ui.theme import palette_of
 from sxtriage.ui.widgets.lines_view import LinesView
 
 DEBOUNCE = 0.15
@@ -164,7 +165,7 @@ class IssuePreview(Vertical):
             if busy:
                 head.append("  loading…", style="italic dim")
             if note:
-                head.append(f"  {note}", style="italic yellow")
+                head.append(f"  {note}", style=f"italic {palette_of(self.app).warning}")
             head.append("\n")
             head.append(safe(issue.title, limit=300), style="bold")
         self.query_one("#preview-head", Static).update(head)
@@ -176,15 +177,19 @@ class IssuePreview(Vertical):
             return
         loaded = self.loaded or Loaded(None, [], None)
         now = self.now()
+        colours = palette_of(self.app)
         self._lines = {
             "p-overview": [
                 (line, None) for line in tabs.overview(issue, loaded.event, now).split()
             ],
-            "p-stack": tabs.stack_lines(loaded.event, full=False),
-            "p-crumbs": tabs.breadcrumb_lines(loaded.event),
-            "p-trace": tabs.trace_lines(loaded.trace, bar_width=20),
+            "p-stack": tabs.stack_lines(loaded.event, full=False, palette=colours),
+            "p-crumbs": tabs.breadcrumb_lines(loaded.event, palette=colours),
+            "p-trace": tabs.trace_lines(loaded.trace, bar_width=20, palette=colours),
             "p-events": tabs.event_lines(
-                loaded.events, loaded.event.event_id if loaded.event else None, now
+                loaded.events,
+                loaded.event.event_id if loaded.event else None,
+                now,
+                palette=colours,
             ),
         }
         self._show_tab()

@@ -16,16 +16,18 @@ from textual.widgets.option_list import Option
 from sxtriage.insights.correlate import Related
 from sxtriage.models import IssueKey
 from sxtriage.ui.text import safe
+from sxtriage.ui.theme import Palette, default_palette, palette_of
 
 TITLE = "Related across services"
 
 
-def related_prompt(item: Related) -> Text:
+def related_prompt(item: Related, palette: Palette | None = None) -> Text:
     """Three plain-text lines: service · short id · shared traces / title / first failure."""
+    p = palette or default_palette()
     head = Text(no_wrap=True, overflow="ellipsis")
     head.append(safe(item.service, limit=32), style="bold")
     head.append("  ")
-    head.append(safe(item.short_id, limit=40), style="cyan")
+    head.append(safe(item.short_id, limit=40), style=p.accent)
     traces = "trace" if item.shared_traces == 1 else "traces"
     head.append(f"  {item.shared_traces} shared {traces}", style="dim")
     lines = [
@@ -33,8 +35,8 @@ def related_prompt(item: Related) -> Text:
         Text(safe(item.title or "(no title)", limit=300), no_wrap=True, overflow="ellipsis"),
     ]
     if item.first_failing_span:
-        span = Text("↳ ", style="red", no_wrap=True, overflow="ellipsis")
-        span.append(safe(item.first_failing_span, limit=200), style="red")
+        span = Text("↳ ", style=p.error, no_wrap=True, overflow="ellipsis")
+        span.append(safe(item.first_failing_span, limit=200), style=p.error)
         lines.append(span)
     return Text("\n", no_wrap=True, overflow="ellipsis").join(lines)
 
@@ -77,7 +79,10 @@ class RelatedPanel(Vertical):
         current = self.highlighted_key
         self.items = list(items)
         options.set_options(
-            [Option(related_prompt(item), id=str(n)) for n, item in enumerate(self.items)]
+            [
+                Option(related_prompt(item, palette_of(self.app)), id=str(n))
+                for n, item in enumerate(self.items)
+            ]
         )
         if self.items:
             keys = [item.key for item in self.items]

@@ -2,23 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from rich.text import Text
 from textual.containers import Horizontal
 from textual.widgets import Static
 
 from sxtriage.feed import ServiceStats
-from sxtriage.models import Level
+from sxtriage.insights.releases import ReleaseInfo
 from sxtriage.ui.text import LEVEL_GLYPH, safe, sparkline
-
-_LEVEL_STYLE = {
-    Level.FATAL: "bold reverse red",
-    Level.ERROR: "bold red",
-    Level.WARNING: "bold yellow",
-    Level.INFO: "cyan",
-    Level.DEBUG: "dim",
-}
+from sxtriage.ui.theme import palette_of
 
 
 def _first_fit(variants: list[Text], width: int) -> Text:
@@ -46,7 +37,7 @@ class ServiceCard(Static):
         super().__init__(id=f"svc-{service}")
         self.number = number
         self.service = service
-        self._shown: tuple[ServiceStats, list[int], Any | None] | None = None
+        self._shown: tuple[ServiceStats, list[int], ReleaseInfo | None] | None = None
 
     def on_resize(self) -> None:
         """The sparkline and the cuts follow the card's width: redraw at the new size
@@ -58,7 +49,7 @@ class ServiceCard(Static):
         glyph = Text()
         if stats.worst is not None:
             glyph.append(" ")
-            glyph.append(LEVEL_GLYPH[stats.worst], style=_LEVEL_STYLE[stats.worst])
+            glyph.append(LEVEL_GLYPH[stats.worst], style=palette_of(self.app).level(stats.worst))
         name = safe(self.service, limit=32)
 
         def line(number: bool, label: str, words: str) -> Text:
@@ -82,21 +73,24 @@ class ServiceCard(Static):
             width,
         )
 
-    def show(self, stats: ServiceStats, rate: list[int], release: Any | None = None) -> None:
-        """`release`: the service's latest ReleaseInfo (version, new_issues, baseline)."""
+    def show(
+        self, stats: ServiceStats, rate: list[int], release: ReleaseInfo | None = None
+    ) -> None:
+        """`release`: the service's latest release (version, new_issues, baseline)."""
         self._shown = (stats, rate, release)
+        colours = palette_of(self.app)
         width = max(4, self.size.width or 14)
         top = self._top(stats, width)
         per_min = f" {rate[-1] if rate else 0}/m"
-        middle = Text(sparkline(rate, max(1, width - len(per_min))), style="green")
+        middle = Text(sparkline(rate, max(1, width - len(per_min))), style=colours.success)
         middle.append(per_min, style="dim")
         middle.truncate(width)
         bottom = Text(no_wrap=True)
         if release is not None:
             bottom.append(safe(release.version, limit=40), style="bold")
-            new = int(getattr(release, "new_issues", 0) or 0)
-            if new and not getattr(release, "baseline", False):
-                bottom.append(f" +{new} new", style="bold yellow")
+            new = release.new_issues
+            if new and not release.baseline:
+                bottom.append(f" +{new} new", style=f"bold {colours.warning}")
         else:
             bottom.append("release —" if width >= 9 else "—", style="dim")
         bottom.truncate(width, overflow="ellipsis")
@@ -120,7 +114,7 @@ class ServiceBar(Horizontal):
         stats: dict[str, ServiceStats],
         rates: dict[str, list[int]],
         scope: str | None,
-        releases: dict[str, Any] | None = None,
+        releases: dict[str, ReleaseInfo | None] | None = None,
     ) -> None:
         releases = releases or {}
         for card in self.query(ServiceCard):

@@ -7,6 +7,7 @@ from rich.text import Text
 from textual.widgets import Static
 
 from sxtriage.ui.text import safe
+from sxtriage.ui.theme import palette_of
 
 
 class StatusLine(Static):
@@ -27,19 +28,20 @@ class StatusLine(Static):
         health: str = "",
     ) -> None:
         """`health`: the sources' health ("sentry ✓ · relay ✓"), shown once, here."""
+        colours = palette_of(self.app)
         line = Text()
         if paused:
-            line.append(" PAUSED ", style="bold reverse yellow")
+            line.append(" PAUSED ", style=f"bold reverse {colours.warning}")
             if new:
-                line.append(f" {new} new", style="bold yellow")
+                line.append(f" {new} new", style=f"bold {colours.warning}")
         else:
-            line.append(" LIVE ", style="bold reverse green")
+            line.append(" LIVE ", style=f"bold reverse {colours.success}")
         line.append(f"  {shown:,} of {total:,}")
         if marked:
             line.append(f"  ● {marked} marked", style="bold")
         if health:
             stale = "stale" in health or health == "no sources"
-            line.append(f"  {health}", style="bold yellow" if stale else "dim")
+            line.append(f"  {health}", style=f"bold {colours.warning}" if stale else "dim")
         if view:
             line.append("  view:", style="dim")
             line.append(safe(view, limit=40), style="bold")

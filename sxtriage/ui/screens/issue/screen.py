@@ -19,6 +19,7 @@ from sxtriage.ui.screens.issue import tabs, trend_source
 from sxtriage.ui.screens.issue.live_events import LiveEvents
 from sxtriage.ui.screens.issue.trend import Style, Trend, trend_text
 from sxtriage.ui.text import safe
+from sxtriage.ui.theme import Palette, palette_of
 from sxtriage.ui.widgets.lines_view import LinesView
 from sxtriage.ui.widgets.related_panel import RelatedPanel
 from sxtriage.ui.workers import LoudWorkers
@@ -164,19 +165,27 @@ class IssueScreen(LoudWorkers, Screen[None]):
         self._render_overview(issue)
         self.render_stack()
         self.render_crumbs()
-        self.query_one("#trace-view", LinesView).set_lines(tabs.trace_lines(self.trace))
+        trace = tabs.trace_lines(self.trace, palette=self.palette)
+        self.query_one("#trace-view", LinesView).set_lines(trace)
         self._render_events()
         self._render_related()
 
     def _render_events(self, *, keep_cursor: bool = False) -> None:
         current = self.event.event_id if self.event else None
         self.query_one("#events-view", LinesView).set_lines(
-            tabs.event_lines(self.events, current, self.sx.now(), set(self.live.unseen)),
+            tabs.event_lines(
+                self.events, current, self.sx.now(), set(self.live.unseen), palette=self.palette
+            ),
             keep_cursor=keep_cursor,
         )
 
     def _render_overview(self, issue: Issue) -> None:
         self.query_one("#overview-text", Static).update(self._overview(issue))
+
+    @property
+    def palette(self) -> Palette:
+        """The current theme's colours (the text below is built in code, not CSS)."""
+        return palette_of(self.app)
 
     def render_head(self, issue: Issue) -> None:
         self._shown = (issue.count, issue.user_count, issue.last_seen, issue.status, self.live.new)
@@ -185,14 +194,14 @@ class IssueScreen(LoudWorkers, Screen[None]):
         head.append(tabs.SEP, style="dim")
         head.append(f"{safe(issue.service, limit=20)} {issue.level.value}")
         head.append(tabs.SEP, style="dim")
-        head.append_text(tabs.workflow_label(issue))
+        head.append_text(tabs.workflow_label(issue, palette=self.palette))
         head.append(tabs.SEP, style="dim")
         head.append(tabs.counts_label(issue), style="dim")
         if self.live.new:
             head.append(tabs.SEP, style="dim")
             head.append(
                 f"● {self.live.new} new event{'s' if self.live.new != 1 else ''}",
-                style="bold green",
+                style=f"bold {self.palette.success}",
             )
             head.append(" ([ shows)", style="dim")
         if self.busy:
@@ -222,17 +231,17 @@ class IssueScreen(LoudWorkers, Screen[None]):
         if not suspect:
             return text
         note = Text()
-        note.append(f"⚑ new in {safe(suspect, limit=80)}", style="bold yellow")
+        note.append(f"⚑ new in {safe(suspect, limit=80)}", style=f"bold {self.palette.warning}")
         note.append(" — first seen right after this release appeared (suspect release)\n\n")
         return note + text
 
     def _chart_style(self) -> Style:
-        colours = self.app.theme_variables
+        colours = self.palette
         encoding = (self.app.console.encoding or "utf-8").lower()
         return Style(
-            bar=colours.get("primary", "cyan"),
-            suspect=f"bold {colours.get('warning', 'yellow')}",
-            release=colours.get("accent", "magenta"),
+            bar=colours.primary,
+            suspect=f"bold {colours.warning}",
+            release=colours.accent,
             ascii=not encoding.startswith("utf"),
         )
 
@@ -242,11 +251,11 @@ class IssueScreen(LoudWorkers, Screen[None]):
             self._render_overview(issue)
 
     def render_stack(self) -> None:
-        lines = tabs.stack_lines(self.event, full=self.full_frames)
+        lines = tabs.stack_lines(self.event, full=self.full_frames, palette=self.palette)
         self.query_one("#stack-view", LinesView).set_lines(lines)
 
     def render_crumbs(self) -> None:
-        lines = tabs.breadcrumb_lines(self.event, self.category)
+        lines = tabs.breadcrumb_lines(self.event, self.category, palette=self.palette)
         self.query_one("#crumbs-view", LinesView).set_lines(lines)
 
     def _render_related(self) -> None:

@@ -2,6 +2,8 @@
 
 Pure functions (no widgets, no I/O).  Every string from an event goes through `safe()`
 and into `Text(...)` — never markup.  Each line may carry a target (what `enter` does).
+Colours come from the theme: pass the app's `Palette` (`theme.palette_of(app)`); without
+one, the default theme's.
 """
 
 from __future__ import annotations
@@ -12,18 +14,12 @@ from typing import Any
 
 from rich.text import Text
 
-from sxtriage.models import Breadcrumb, Event, ExceptionValue, Frame, Issue, Level, Span, Trace
+from sxtriage.models import Breadcrumb, Event, ExceptionValue, Frame, Issue, Span, Trace
 from sxtriage.ui.text import LEVEL_GLYPH, compact, relative, safe
+from sxtriage.ui.theme import Palette, default_palette
 from sxtriage.ui.widgets.issue_list.badges import priority_word, review_text, status_text
 
 Line = tuple[Text, Any]
-LEVEL_STYLE = {
-    Level.FATAL: "bold reverse red",
-    Level.ERROR: "bold red",
-    Level.WARNING: "bold yellow",
-    Level.INFO: "cyan",
-    Level.DEBUG: "dim",
-}
 MAX_CONTEXT_FRAMES = 60
 SLOW_MS = 1000.0
 SEP = " · "
@@ -103,10 +99,10 @@ def overview(issue: Issue, event: Event | None, now: datetime) -> Text:
 
 
 # --- stack trace -----------------------------------------------------------------------------
-def _frame_head(frame: Frame) -> Text:
+def _frame_head(frame: Frame, p: Palette) -> Text:
     where = frame.filename or frame.abs_path or frame.module or "?"
     line = Text("  ")
-    line.append("● " if frame.in_app else "  ", style="bold green")
+    line.append("● " if frame.in_app else "  ", style=f"bold {p.success}")
     line.append(safe(frame.function or "?", limit=200), style="bold" if frame.in_app else "dim")
     line.append(SEP, style="dim")
     loc = f"{safe(where, limit=300)}"
@@ -138,18 +134,18 @@ def _frame_context(frame: Frame) -> list[Line]:
     return [(_context_line(n, src, crash=crash, width=width), None) for n, src, crash in rows]
 
 
-def _exception_lines(exc: ExceptionValue, *, full: bool, first: bool) -> list[Line]:
+def _exception_lines(exc: ExceptionValue, p: Palette, *, full: bool, first: bool) -> list[Line]:
     out: list[Line] = []
     head = Text()
     if not first:
         head.append("caused by  ", style="dim italic")
-    head.append(safe(exc.type or "Error", limit=200), style="bold red")
+    head.append(safe(exc.type or "Error", limit=200), style=f"bold {p.error}")
     if exc.value:
         head.append(": ")
         head.append(safe(exc.value, limit=2000))
     out.append((head, None))
     if exc.mechanism and exc.mechanism.get("handled") is False:
-        out.append((Text("  unhandled", style="bold yellow"), None))
+        out.append((Text("  unhandled", style=f"bold {p.warning}"), None))
     frames = list(reversed(exc.frames))  # the crashing frame first
     hidden = 0
     with_context = 0
@@ -160,7 +156,7 @@ def _exception_lines(exc: ExceptionValue, *, full: bool, first: bool) -> list[Li
         if hidden:
             out.append((Text(f"    … {hidden} system frames (f shows all)", style="dim"), None))
             hidden = 0
-        out.append((_frame_head(frame), None))
+        out.append((_frame_head(frame, p), None))
         if (frame.in_app or index == 0) and with_context < MAX_CONTEXT_FRAMES:
             with_context += 1
             out.extend(_frame_context(frame))
@@ -170,13 +166,14 @@ def _exception_lines(exc: ExceptionValue, *, full: bool, first: bool) -> list[Li
     return out
 
 
-def stack_lines(event: Event | None, *, full: bool) -> list[Line]:
+def stack_lines(event: Event | None, *, full: bool, palette: Palette | None = None) -> list[Line]:
+    p = palette or default_palette()
     if event is None or not event.exceptions:
         return [(Text("No stack trace in this event.", style="dim italic"), None)]
     mode = "all frames" if full else "in-app frames"
     out: list[Line] = [(Text(f"{len(event.exceptions)} exception(s) · {mode}", style="dim"), None)]
     for n, exc in enumerate(reversed(event.exceptions)):
-        out.extend(_exception_lines(exc, full=full, first=n == 0))
+        out.extend(_exception_lines(exc, p, full=full, first=n == 0))
     return out
 
 
@@ -187,7 +184,10 @@ def categories(event: Event | None) -> list[str]:
     return sorted({safe(b.category or b.type or "default", limit=40) for b in event.breadcrumbs})
 
 
-def breadcrumb_lines(event: Event | None, category: str | None = None) -> list[Line]:
+def breadcrumb_lines(
+    event: Event | None, category: str | None = None, *, palette: Palette | None = None
+) -> list[Line]:
+    p = palette or default_palette()
     if event is None or not event.breadcrumbs:
         return [(Text("No breadcrumbs in this event.", style="dim italic"), None)]
     crumbs = event.breadcrumbs
@@ -199,7 +199,7 @@ def breadcrumb_lines(event: Event | None, category: str | None = None) -> list[L
         cat = safe(crumb.category or crumb.type or "default", limit=40)
         if category is not None and cat != category:
             continue
-        line = Text("▶ " if index == last_before else "  ", style="bold red")
+        line = Text("▶ " if index == last_before else "  ", style=f"bold {p.error}")
         stamp = crumb.timestamp.strftime("%H:%M:%S.%f")[:-3] if crumb.timestamp else "--:--:--"
         line.append(stamp, style="dim")
         if crumb.timestamp and previous:
@@ -208,12 +208,12 @@ def breadcrumb_lines(event: Event | None, category: str | None = None) -> list[L
         else:
             line.append(" " * 10)
         previous = crumb.timestamp or previous
-        line.append(LEVEL_GLYPH.get(crumb.level, "?"), style=LEVEL_STYLE.get(crumb.level, ""))
-        line.append(f" {cat:<14.14} ", style="cyan")
+        line.append(LEVEL_GLYPH.get(crumb.level, "?"), style=p.level(crumb.level))
+        line.append(f" {cat:<14.14} ", style=p.accent)
         message = crumb.message or ", ".join(f"{k}={v}" for k, v in list(crumb.data.items())[:6])
         line.append(safe(message, limit=500))
         if index == last_before:
-            line.append("  ← last before the error", style="bold red")
+            line.append("  ← last before the error", style=f"bold {p.error}")
         out.append((line, None))
     return out
 
@@ -232,7 +232,10 @@ class SpanTarget:
     span: Span
 
 
-def trace_lines(trace: Trace | None, *, bar_width: int = 32) -> list[Line]:
+def trace_lines(
+    trace: Trace | None, *, bar_width: int = 32, palette: Palette | None = None
+) -> list[Line]:
+    p = palette or default_palette()
     if trace is None or not trace.spans:
         return [(Text("No trace for this event.", style="dim italic"), None)]
     spans = sorted(trace.spans, key=lambda s: s.start)
@@ -254,13 +257,13 @@ def trace_lines(trace: Trace | None, *, bar_width: int = 32) -> list[Line]:
         cells = max(1, int(span.duration_ms / total * bar_width))
         errored = bool(span.issue_ids) or (span.status not in (None, "ok"))
         slow = span.duration_ms >= SLOW_MS
-        style = "bold red" if errored else ("bold yellow" if slow else "green")
+        style = f"bold {p.error}" if errored else (f"bold {p.warning}" if slow else p.success)
         line = Text(" " * start_cell)
         line.append("█" * min(cells, bar_width - start_cell), style=style)
         line.append(" " * max(0, bar_width - start_cell - cells))
-        line.append(f" {span.duration_ms:>7.0f}ms ", style="bold yellow" if slow else "dim")
+        line.append(f" {span.duration_ms:>7.0f}ms ", style=f"bold {p.warning}" if slow else "dim")
         line.append("  " * min(depth.get(span.span_id, 0), 12))
-        line.append(safe(span.service or "?", limit=20), style="bold cyan")
+        line.append(safe(span.service or "?", limit=20), style=f"bold {p.accent}")
         line.append(SEP, style="dim")
         if span.op:
             line.append(f"{safe(span.op, limit=40)}:", style="dim")
@@ -270,7 +273,7 @@ def trace_lines(trace: Trace | None, *, bar_width: int = 32) -> list[Line]:
             line.append(SEP, style="dim")
             line.append(
                 "✖ " + (f"{len(span.issue_ids)} issue(s) ⏎" if span.issue_ids else "error"),
-                style="bold red",
+                style=f"bold {p.error}",
             )
         out.append((line, SpanTarget(span) if span.issue_ids else None))
     return out
@@ -291,22 +294,28 @@ def _depths(spans: list[Span]) -> dict[str, int]:
 
 # --- events -------------------------------------------------------------------------------------
 def event_lines(
-    events: list[Event], current: str | None, now: datetime, unseen: set[str] | None = None
+    events: list[Event],
+    current: str | None,
+    now: datetime,
+    unseen: set[str] | None = None,
+    *,
+    palette: Palette | None = None,
 ) -> list[Line]:
     """Newest first; `unseen`: events that arrived live and were not viewed (● new)."""
+    p = palette or default_palette()
     if not events:
         return [(Text("No events loaded.", style="dim italic"), None)]
     unseen = unseen or set()
     head = Text(f"{len(events)} recent events · ⏎ open · [ ] step", style="dim")
     if unseen:
         head.append(SEP, style="dim")
-        head.append(f"● {len(unseen)} new", style="bold green")
+        head.append(f"● {len(unseen)} new", style=f"bold {p.success}")
     out: list[Line] = [(head, None)]
     for event in events:
         mark = "▶ " if event.event_id == current else ("● " if event.event_id in unseen else "  ")
-        line = Text(mark, style="bold green" if event.event_id in unseen else "bold")
+        line = Text(mark, style=f"bold {p.success}" if event.event_id in unseen else "bold")
         line.append(f"{relative(event.timestamp, now):>4} ago  ", style="dim")
-        line.append(safe(event.event_id[:12], limit=12) + "  ", style="cyan")
+        line.append(safe(event.event_id[:12], limit=12) + "  ", style=p.accent)
         line.append(f"{safe(event.release or '—', limit=30):<16} ", style="dim")
         line.append(safe(event.title or event.message or "", limit=300))
         if event.user:
@@ -317,18 +326,20 @@ def event_lines(
     return out
 
 
-def workflow_label(issue: Issue) -> Text:
+def workflow_label(issue: Issue, *, palette: Palette | None = None) -> Text:
     """The issue header's state: "unresolved · escalating  high priority  ◆ for review"."""
+    p = palette or default_palette()
     out = Text()
     state = status_text(issue)
-    style = "bold yellow" if any(w in state for w in ("escalat", "regress", "unknown")) else ""
+    unusual = any(w in state for w in ("escalat", "regress", "unknown"))
+    style = f"bold {p.warning}" if unusual else ""
     out.append(safe(state, limit=80), style=style or "bold")
     out.append(SEP, style="dim")
     out.append(priority_word(issue.priority), style="dim" if not issue.priority else "")
     review = review_text(issue)
     if review:
         out.append(SEP, style="dim")
-        out.append(f"◆ {safe(review, limit=40)}", style="bold yellow")
+        out.append(f"◆ {safe(review, limit=40)}", style=f"bold {p.warning}")
     if issue.is_bookmarked:
         out.append(SEP, style="dim")
         out.append("★ bookmarked", style="bold")

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from rich.text import Text
 
 from sxtriage.ui.text import compact, safe
+from sxtriage.ui.theme import default_palette
 
 HOUR = 3600.0
 DAY = 86400.0
@@ -51,11 +52,12 @@ class Marker:
 
 @dataclass(frozen=True)
 class Style:
-    """Colours from the app's theme (`App.theme_variables`)."""
+    """Colours from the app's theme (the issue screen passes its `Palette`'s); by default
+    the default theme's."""
 
-    bar: str = "cyan"
-    suspect: str = "bold yellow"
-    release: str = "magenta"
+    bar: str = field(default_factory=lambda: default_palette().primary)
+    suspect: str = field(default_factory=lambda: f"bold {default_palette().warning}")
+    release: str = field(default_factory=lambda: default_palette().accent)
     dim: str = "dim"
     ascii: bool = False
     """Plain ASCII (a terminal without Unicode)."""

@@ -18,8 +18,9 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from sxtriage.feed import Feed, FeedChange
-from sxtriage.models import PRIORITIES, Issue, IssueKey, Level
+from sxtriage.models import PRIORITIES, Issue, IssueKey
 from sxtriage.ui.bindings import bindings
+from sxtriage.ui.theme import palette_of
 from sxtriage.ui.widgets.issue_list.rows import (
     NO_NOTE,
     TREND_MIN,
@@ -43,11 +44,6 @@ class IssueList(ScrollView, can_focus=True):
         "issue-list--leaving",
         "issue-list--pending",
         "issue-list--dim",
-        "issue-list--fatal",
-        "issue-list--error",
-        "issue-list--warning",
-        "issue-list--info",
-        "issue-list--debug",
         "issue-list--priority-high",
         "issue-list--priority-medium",
         "issue-list--priority-low",
@@ -64,11 +60,6 @@ class IssueList(ScrollView, can_focus=True):
     IssueList > .issue-list--leaving { color: $text-disabled; text-style: strike; }
     IssueList > .issue-list--pending { color: $warning; }
     IssueList > .issue-list--dim { color: $text-muted; }
-    IssueList > .issue-list--fatal { color: $error; text-style: bold reverse; }
-    IssueList > .issue-list--error { color: $error; text-style: bold; }
-    IssueList > .issue-list--warning { color: $warning; text-style: bold; }
-    IssueList > .issue-list--info { color: $accent; }
-    IssueList > .issue-list--debug { color: $text-muted; }
     IssueList > .issue-list--priority-high { color: $error; text-style: bold; }
     IssueList > .issue-list--priority-medium { color: $warning; }
     IssueList > .issue-list--priority-low { color: $text-muted; }
@@ -288,7 +279,7 @@ class IssueList(ScrollView, can_focus=True):
                 leaving=get("leaving"),
                 pending=get("pending"),
                 header=self.rich_style + get("header"),
-                levels={lv: get(lv.value) for lv in Level},
+                levels=palette_of(self.app).levels,
                 priorities={p: get(f"priority-{p}") for p in PRIORITIES},
                 badge=get("badge"),
                 trend=get("trend"),
