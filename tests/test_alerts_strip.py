@@ -7,8 +7,8 @@ from datetime import UTC, datetime
 from textual.app import App, ComposeResult
 from textual.widgets import OptionList
 
-from sxtriage.insights.alerts import Firing
 from sxtriage.insights.correlate import Correlator, Related
+from sxtriage.insights.firing import Firing
 from sxtriage.models import IssueKey, Source
 from sxtriage.ui.widgets.alerts_strip import AlertsStrip
 from sxtriage.ui.widgets.related_panel import RelatedPanel

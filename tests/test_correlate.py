@@ -7,7 +7,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from sxtriage.insights.correlate import Correlator, normalize_trace_id, printable
+from sxtriage.insights.correlate import Correlator
+from sxtriage.insights.traces import normalize_trace_id, printable
 from sxtriage.models import Event, IssueDelta, Source, Span, Trace
 from sxtriage.search import compile_query
 from tests.fixtures_alerts import (

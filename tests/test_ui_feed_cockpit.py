@@ -95,7 +95,7 @@ async def test_toasts_off_keeps_the_strip_and_the_bell(tmp_path) -> None:  # typ
 
 
 def test_burst_text_names_counts_services_and_rules() -> None:
-    from sxtriage.insights.alerts import AlertChange, Firing
+    from sxtriage.insights.firing import AlertChange, Firing
 
     def change(rule: str, name: str, service: str, keys: int = 1) -> AlertChange:
         firing = Firing(rule, name, service, 1, 0, "", 60, 0, issue_keys=[("relay", "x")] * keys)

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from sxtriage.feed import FeedChange
-from sxtriage.insights.alerts import AlertChange, Firing
+from sxtriage.insights.firing import AlertChange, Firing
 from sxtriage.models import Event, IssueKey, SourceHealth
 
 Severity = Literal["information", "warning", "error"]

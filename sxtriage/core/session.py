@@ -31,8 +31,9 @@ from sxtriage.core.store_io import Prefs, Writes, cache_ops, load_issues
 from sxtriage.core.tasks import TaskSet
 from sxtriage.core.views import ViewSections, load_sentry_views
 from sxtriage.feed import Feed, FeedChange
-from sxtriage.insights.alerts import AlertChange, AlertEngine
+from sxtriage.insights.alerts import AlertEngine
 from sxtriage.insights.correlate import Correlator
+from sxtriage.insights.firing import AlertChange
 from sxtriage.models import Event, Issue, IssueDelta, IssueKey, Source, SourceHealth, Trace
 from sxtriage.ports import (
     DetailSource,

@@ -14,12 +14,9 @@ timestamp is still shown ("last event 05:20:58").
 from __future__ import annotations
 
 import dataclasses
-import json
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Literal
 
 from sxtriage.config import Settings
 from sxtriage.insights.alert_rules import (
@@ -35,105 +32,17 @@ from sxtriage.insights.alert_rules import (
     transaction_failed,
 )
 from sxtriage.insights.alert_windows import RecentKeys, SlidingCount, SlidingQuantile
+from sxtriage.insights.firing import AlertChange, Firing, clock_text
 from sxtriage.models import Event, Issue, IssueDelta, IssueKey, Status
 
 __all__ = [
-    "AlertChange",
     "AlertEngine",
     "AlertRule",
-    "Firing",
     "Match",
     "load_rules",
     "transaction_duration_ms",
     "transaction_failed",
 ]
-
-
-def _clock_text(ts: float) -> str:
-    return datetime.fromtimestamp(ts).strftime("%H:%M:%S")
-
-
-@dataclass
-class Firing:
-    """A rule that is firing for one service."""
-
-    rule_id: str
-    rule_name: str
-    service: str
-    value: float
-    threshold: float
-    unit: str
-    """"" (a count), "%" (value and threshold are fractions) or "ms"."""
-    window: float
-    since: float
-    """Receive time (epoch seconds) at which it fired."""
-    event_time: datetime | None = None
-    """The SDK timestamp of the latest matching event (shown, never used for windows)."""
-    issue_keys: list[IssueKey] = field(default_factory=list)
-    """Matching issues in the window, most recent first."""
-
-    def format_value(self, value: float | None = None) -> str:
-        v = self.value if value is None else value
-        if self.unit == "%":
-            return f"{v * 100:.1f}%"
-        if self.unit == "ms":
-            return f"{v / 1000:.2f}s" if v >= 1000 else f"{v:.0f}ms"
-        return f"{v:g}"
-
-    @property
-    def window_text(self) -> str:
-        w = int(self.window)
-        return f"{w // 3600}h" if w % 3600 == 0 else f"{w // 60}m" if w % 60 == 0 else f"{w}s"
-
-    def describe(self) -> str:
-        """ "api · errors per minute 14 > 10 in 1m, since 05:21:03" (plain text)."""
-        text = (
-            f"{self.service} · {self.rule_name} {self.format_value()} > "
-            f"{self.format_value(self.threshold)} in {self.window_text}, "
-            f"since {_clock_text(self.since)}"
-        )
-        if self.event_time is not None:
-            local = self.event_time.astimezone() if self.event_time.tzinfo else self.event_time
-            text += f" (last event {local.strftime('%H:%M:%S')})"
-        return text
-
-
-@dataclass(frozen=True)
-class AlertChange:
-    kind: Literal["fired", "cleared"]
-    firing: Firing
-    message: str
-    bell: bool = False
-    at: float = 0.0
-    """Receive time of the change (epoch seconds)."""
-
-    def audit_op(self, actor: str = "alerts") -> tuple[str, tuple[object, ...]]:
-        """An INSERT for the store's audit table (`await store.write_many([op])`): kind
-        "alert", detail JSON with "change" (fired/cleared) and "message" — what the
-        handoff report lists under "Alerts fired"."""
-        f = self.firing
-        detail = {
-            "change": self.kind,
-            "rule": f.rule_id,
-            "service": f.service,
-            "value": f.value,
-            "threshold": f.threshold,
-            "unit": f.unit,
-            "since": f.since,
-            "issues": [list(k) for k in f.issue_keys[:20]],
-            "message": self.message,
-        }
-        return (
-            "INSERT INTO audit (ts, actor, kind, action_id, target, detail) VALUES (?,?,?,?,?,?)",
-            (
-                self.at,
-                actor,
-                "alert",
-                None,
-                f"{f.service}:{f.rule_id}",
-                json.dumps(detail),
-            ),
-        )
 
 
 class _State:
@@ -364,7 +273,7 @@ class AlertEngine:
             message = (
                 f"cleared: {firing.service} · {firing.rule_name} back to "
                 f"{firing.format_value()} (≤ {firing.format_value(firing.threshold)}), "
-                f"fired {_clock_text(firing.since)}, lasted {lasted // 60}m {lasted % 60:02d}s"
+                f"fired {clock_text(firing.since)}, lasted {lasted // 60}m {lasted % 60:02d}s"
             )
             return AlertChange("cleared", firing, message, False, now)
         return None

@@ -15,7 +15,7 @@ from textual.message import Message
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
-from sxtriage.insights.alerts import Firing
+from sxtriage.insights.firing import Firing
 from sxtriage.models import IssueKey
 from sxtriage.ui.text import safe
 from sxtriage.ui.theme import Palette, default_palette, palette_of

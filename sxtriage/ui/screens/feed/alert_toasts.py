@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Literal
 
-from sxtriage.insights.alerts import AlertChange, Firing
+from sxtriage.insights.firing import AlertChange, Firing
 
 ToastMode = Literal["burst", "off", "every"]
 BURST_SECONDS = 0.8

@@ -20,7 +20,7 @@ from sxtriage.core.events import (
     ViewsChanged,
 )
 from sxtriage.feed import FeedChange, SortKey
-from sxtriage.insights.alerts import AlertChange, Firing
+from sxtriage.insights.firing import AlertChange, Firing
 from sxtriage.models import Issue, IssueKey, Source
 from sxtriage.search import SearchError
 from sxtriage.ui.bindings import bindings
