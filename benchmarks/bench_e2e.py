@@ -7,6 +7,8 @@ modes: `subprocess` — `sxtriage relay` in its own process, read over its SSE s
 `[relay] embed` wire it (scrubbing in a process pool, SQLite commit, read in-process by
 `InProcessRelay`, no HTTP between relay and TUI).  For each event we time:
 
+  hop      the relay's 2xx → the issue is in the TUI's feed index (the relay → TUI path;
+           below zero when the feed has it before the 2xx is back at the sender)
   feed     capture (POST sent) → the issue is in the TUI's feed index
   painted  capture → the issue's row is in the rendered issue list (top rows sampled every 10 ms)
 
@@ -178,6 +180,7 @@ async def _run_once(rate: int, seconds: float, mode: str = "subprocess") -> dict
             store.close()
     ack_ms = [(acked[k] - sent[k]) * 1000 for k in sent if k in acked]
     feed_ms = [(in_feed[k] - sent[k]) * 1000 for k in sent if k in in_feed]
+    hop_ms = [(in_feed[k] - acked[k]) * 1000 for k in acked if k in in_feed]
     paint_ms = [(painted[k] - sent[k]) * 1000 for k in sent if k in painted]
     return {
         "events": len(sent),
@@ -187,6 +190,8 @@ async def _run_once(rate: int, seconds: float, mode: str = "subprocess") -> dict
         "ack_p99": percentile(ack_ms, 99),
         "feed_p50": percentile(feed_ms, 50),
         "feed_p99": percentile(feed_ms, 99),
+        "hop_p50": percentile(hop_ms, 50),
+        "hop_p99": percentile(hop_ms, 99),
         "paint_p50": percentile(paint_ms, 50),
         "paint_p99": percentile(paint_ms, 99),
     }
@@ -202,7 +207,16 @@ def run() -> dict[str, Any]:
     tune_runtime()  # as `sxtriage` does at start (GC and thread switching), for both modes
     print(f"machine: {machine()}")
     print(f"{RUNS} run(s) of {SECONDS:.0f} s per rate; ms, median [min–max] of runs")
-    keys = ("ack_p50", "ack_p99", "feed_p50", "feed_p99", "paint_p50", "paint_p99")
+    keys = (
+        "ack_p50",
+        "ack_p99",
+        "hop_p50",
+        "hop_p99",
+        "feed_p50",
+        "feed_p99",
+        "paint_p50",
+        "paint_p99",
+    )
     head = f"{'relay':<11}{'ev/s':>5}" + "".join(f"{k:>17}" for k in keys)
     print(head + f"{'seen':>7}")
     results: dict[str, Any] = {"machine": machine(), "target_p99_ms": TARGET_P99_MS}
@@ -220,7 +234,10 @@ def run() -> dict[str, Any]:
                 verdict = "  p99 ≤ 100 ms: " + ("met" if ok else "MISSED")
             cells = "".join(f"{_cell(summary[k]):>17}" for k in keys)
             print(f"{mode:<11}{rate:>5}{cells}{seen:>7.1%}{verdict}", flush=True)
-    print("ack = relay 2xx; feed = issue in the TUI's feed; painted = row rendered at the top")
+    print(
+        "ack = relay 2xx; hop = 2xx → issue in the TUI's feed (the relay → TUI path alone); "
+        "feed = issue in the TUI's feed; painted = row rendered at the top"
+    )
     return results
 
 
