@@ -21,9 +21,14 @@ from httpx_sse import SSEError, aconnect_sse
 from sxtriage.models import Event, Issue, IssueDelta, Source, SourceHealth, Trace, utcnow
 from sxtriage.ports import DeltaSink, EventSink, HealthSink
 from sxtriage.relay import grouping
-from sxtriage.relay.messages import envelope_items, issue_id_of, service_of
 from sxtriage.relay.normalize import summarize, to_event
-from sxtriage.relay.stream import ENVELOPE_EVENT, ISSUE_EVENT
+from sxtriage.relay.stream import (
+    ENVELOPE_EVENT,
+    ISSUE_EVENT,
+    envelope_items,
+    issue_id_of,
+    service_of,
+)
 
 DEFAULT_PROJECTS = {1: "api", 2: "web", 3: "mobile", 4: "search"}
 _MEMORY = 5000

@@ -14,14 +14,18 @@ gets the last `replay_default` envelopes, like Spotlight's buffer.
 
 A program that embeds the relay reads it without HTTP: `listen` hands it every batch
 as it is published, in the same order (`relay/inproc.py` does the same replay from the
-database as a reconnecting stream subscriber).
+database as a reconnecting stream subscriber).  `envelope_items` / `service_of` read an
+envelope's data back, for both readers (`relay/client.py`, `relay/inproc.py`); the data
+is untrusted: anything not shaped as expected is skipped.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Callable, Iterable
+import json
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
 
 from aiohttp import web
 
@@ -246,3 +250,48 @@ def _last_event_id(request: web.Request) -> int | None:
         return max(0, int(raw.strip()))
     except ValueError:
         return None  # a Spotlight UUID or garbage: treat as a fresh subscriber
+
+
+# --- reading an envelope's data back ------------------------------------------------
+Item = tuple[dict[str, Any], dict[str, Any]]
+"""(item header, payload) of an event or transaction item."""
+
+
+def envelope_items(data: str) -> tuple[dict[str, Any], list[Item]] | None:
+    """The envelope header and its event / transaction items; None when it is not an
+    envelope (raises ValueError on text that is not JSON)."""
+    envelope = json.loads(data)
+    if not isinstance(envelope, list) or len(envelope) != 2:
+        return None
+    header, entries = envelope
+    items: list[Item] = []
+    for entry in entries if isinstance(entries, list) else []:
+        if not (isinstance(entry, list) and len(entry) == 2 and isinstance(entry[1], dict)):
+            continue
+        ih, payload = entry
+        if isinstance(ih, dict) and ih.get("type") in ("event", "transaction"):
+            items.append((ih, payload))
+    return (header if isinstance(header, dict) else {}), items
+
+
+def service_of(header: Mapping[str, Any], projects: Mapping[int, str]) -> str:
+    """Our relay names the service in the header; a Spotlight envelope has its DSN (the
+    project id) or the release ("web@2.3.0")."""
+    named = header.get("__sxtriage_service")
+    if isinstance(named, str):
+        return named
+    dsn = header.get("dsn")
+    if isinstance(dsn, str):
+        tail = dsn.rstrip("/").rsplit("/", 1)[-1]
+        if tail.isdigit() and int(tail) in projects:
+            return projects[int(tail)]
+    trace = header.get("trace") if isinstance(header.get("trace"), dict) else {}
+    release = str(trace.get("release") or "")
+    prefix = release.split("@", 1)[0]
+    return prefix if prefix in projects.values() else "unknown"
+
+
+def issue_id_of(item_header: Mapping[str, Any]) -> str | None:
+    """The issue our relay grouped the event into (None for a transaction, or Spotlight)."""
+    value = item_header.get("__sxtriage_issue_id")
+    return value if isinstance(value, str) else None
