@@ -39,6 +39,8 @@ from sxtriage.ui.workers import LoudWorkers
 
 SORTS = list(SortKey)
 PREVIEW_MIN = 140
+PREVIEW_WIDTH_MIN = 48
+LIST_KEEP = 112
 """Columns from which the cursor's issue shows beside the list."""
 
 
@@ -99,8 +101,13 @@ class FeedScreen(LoudWorkers, Screen[None]):
     def _layout_preview(self) -> None:
         """Shown when toggled on and the screen is at least PREVIEW_MIN columns wide."""
         preview = self.preview
-        shown = self.preview_on and self.size.width >= PREVIEW_MIN
+        width = self.size.width
+        shown = self.preview_on and width >= PREVIEW_MIN
         changed = shown != preview.display
+        if shown:
+            # The list keeps LIST_KEEP columns (its triage columns) as long as the preview
+            # gets PREVIEW_WIDTH_MIN; beyond that the preview takes up to 45 %.
+            preview.styles.width = max(PREVIEW_WIDTH_MIN, min(int(width * 0.45), width - LIST_KEEP))
         preview.display = shown
         key = self.issue_list.cursor_key
         if shown and key is not None and (changed or preview.key is None):

@@ -91,9 +91,9 @@ def id_width(longest: int) -> int:
 
 TITLE_ROOM = TITLE_MIN + 8
 """The title width an optional column gives way to."""
-GIVE_WAY_FIRST = ("first", "users", "assignee", "ticket")
+GIVE_WAY_FIRST = ("first", "users", "trend", "assignee", "ticket")
 """Columns that give way to the title before the ID column shrinks …"""
-GIVE_WAY_LAST = ("trend", "priority", "service", "events")
+GIVE_WAY_LAST = ("priority", "service", "events")
 """… and those that give way after it did."""
 
 
