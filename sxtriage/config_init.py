@@ -18,14 +18,8 @@ async def _fetch(loaded: LoadedSettings) -> dict[str, ServiceConfig]:
         raise ConfigError(
             "no Sentry org/token configured; run `sxtriage login` and set SENTRY_ORG first"
         )
-    client = SentryClient(
-        s.sentry_url,
-        s.sentry_org,
-        s.sentry_token.get_secret_value(),
-        dialect_override=s.server_dialect,
-        timeout=10,
-        max_retries=1,
-    )
+    client = SentryClient.from_settings(s, timeout=10, max_retries=1)
+    assert client is not None
     try:
         projects = await client.list_projects()
     except SentryError as exc:

@@ -33,15 +33,7 @@ def relay_projects(settings: Settings) -> dict[int, str]:
 
 
 def sentry_client(settings: Settings) -> SentryClient | None:
-    if not (settings.sentry_org and settings.sentry_token is not None):
-        return None
-    return SentryClient(
-        settings.sentry_url,
-        settings.sentry_org,
-        settings.sentry_token.get_secret_value(),
-        services=settings.services,
-        dialect_override=settings.server_dialect,
-    )
+    return SentryClient.from_settings(settings)
 
 
 def build_session(
@@ -95,14 +87,8 @@ async def org_services_of(settings: Settings) -> Settings:
     data_dir = settings.resolved_data_dir
     found = org_services.load_cached(data_dir, settings.sentry_url, settings.sentry_org)
     if found is None:
-        client = SentryClient(
-            settings.sentry_url,
-            settings.sentry_org,
-            settings.sentry_token.get_secret_value(),
-            dialect_override=settings.server_dialect,
-            timeout=5,
-            max_retries=0,
-        )
+        client = SentryClient.from_settings(settings, timeout=5, max_retries=0)
+        assert client is not None
         try:
             projects = await client.list_projects()
         except SentryError:

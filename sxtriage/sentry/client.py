@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 import httpx
 from pydantic import BaseModel, ValidationError
 
-from sxtriage.config import ServiceConfig
+from sxtriage.config import ServiceConfig, Settings
 from sxtriage.models import Event, Issue, Project, Trace
 from sxtriage.sentry import dialect, wire
 from sxtriage.sentry.capabilities import Capabilities, Feature
@@ -95,6 +95,20 @@ class SentryClient(OrgEndpoints):
             for slug in svc.projects:
                 self._project_service[slug] = name
         self._projects: list[Project] | None = None
+
+    @classmethod
+    def from_settings(cls, settings: Settings, **kw: Any) -> SentryClient | None:
+        """The client for the configured org, or None when org or token is missing."""
+        if not (settings.sentry_org and settings.sentry_token is not None):
+            return None
+        kw.setdefault("services", settings.services)
+        return cls(
+            settings.sentry_url,
+            settings.sentry_org,
+            settings.sentry_token.get_secret_value(),
+            dialect_override=settings.server_dialect,
+            **kw,
+        )
 
     # --- lifecycle and shared state ---------------------------------------------------
     async def aclose(self) -> None:
