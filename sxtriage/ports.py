@@ -3,18 +3,16 @@
 Each is a `Protocol`: the Sentry API client (`sentry/client.py`), the relay sources (the
 SSE `relay/client.py` and the in-process `relay/inproc.py`), the detail lookups of both,
 and GitHub (`triage/github.py`) satisfy them structurally; tests hand in their own.
-Sources push what they learn through the sinks (`DeltaSink`, `EventSink`, `HealthSink`).
+Sources push what they learn through the sinks of `sinks.py`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 from sxtriage.models import (
     Event,
     Issue,
-    IssueDelta,
     IssueView,
     Member,
     Release,
@@ -22,15 +20,12 @@ from sxtriage.models import (
     Team,
     Trace,
 )
+from sxtriage.sinks import DeltaSink, EventSink, HealthSink
 
 if TYPE_CHECKING:
     from sxtriage.sentry.capabilities import Capabilities
     from sxtriage.sentry.update import IssueUpdate
     from sxtriage.triage.github import GitHubIssue
-
-DeltaSink = Callable[[IssueDelta], Awaitable[None] | None]
-EventSink = Callable[[Event], Awaitable[None] | None]
-HealthSink = Callable[[SourceHealth], Awaitable[None] | None]
 
 
 @runtime_checkable

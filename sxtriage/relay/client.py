@@ -19,7 +19,6 @@ import httpx
 from httpx_sse import SSEError, aconnect_sse
 
 from sxtriage.models import Event, Issue, IssueDelta, Source, SourceHealth, Trace, utcnow
-from sxtriage.ports import DeltaSink, EventSink, HealthSink
 from sxtriage.relay import grouping
 from sxtriage.relay.normalize import summarize, to_event
 from sxtriage.relay.stream import (
@@ -29,6 +28,7 @@ from sxtriage.relay.stream import (
     issue_id_of,
     service_of,
 )
+from sxtriage.sinks import DeltaSink, EventSink, HealthSink
 
 DEFAULT_PROJECTS = {1: "api", 2: "web", 3: "mobile", 4: "search"}
 _MEMORY = 5000

@@ -25,12 +25,12 @@ from typing import Any
 from pydantic import ValidationError
 
 from sxtriage.models import Event, Issue, IssueDelta, Source, SourceHealth, Trace, utcnow
-from sxtriage.ports import DeltaSink, EventSink, HealthSink
 from sxtriage.relay import local
 from sxtriage.relay.client import DEFAULT_PROJECTS, RelayClientError
 from sxtriage.relay.normalize import to_event
 from sxtriage.relay.persist import Published
 from sxtriage.relay.stream import Broadcaster, envelope_items, issue_id_of, service_of
+from sxtriage.sinks import DeltaSink, EventSink, HealthSink
 from sxtriage.store import Store
 
 INBOX_BATCHES = 20_000

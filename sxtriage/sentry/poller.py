@@ -29,7 +29,6 @@ from datetime import UTC, datetime
 
 from sxtriage.config import Settings
 from sxtriage.models import Issue, IssueDelta, Source, SourceHealth, Status
-from sxtriage.ports import DeltaSink, HealthSink
 from sxtriage.sentry.capabilities import Feature
 from sxtriage.sentry.client import SentryClient
 from sxtriage.sentry.errors import (
@@ -40,6 +39,7 @@ from sxtriage.sentry.errors import (
     SentryError,
     UnknownProject,
 )
+from sxtriage.sinks import DeltaSink, HealthSink
 
 log = logging.getLogger("sxtriage.sentry.poller")
 
