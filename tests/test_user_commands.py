@@ -47,7 +47,11 @@ def test_fields_pick_the_top_in_app_frame_and_drop_control_characters() -> None:
 async def test_hostile_text_arrives_as_one_argument(tmp_path: Path) -> None:
     out = tmp_path / "argv.json"
     script = tmp_path / "dump.py"
-    script.write_text(f"import json, sys\njson.dump(sys.argv[1:], open({str(out)!r}, 'w'))\n")
+    # written whole, then renamed: the file appears only once it is complete
+    script.write_text(
+        f"import json, os, sys\ntmp = {str(out)!r} + '.tmp'\n"
+        f"json.dump(sys.argv[1:], open(tmp, 'w'))\nos.replace(tmp, {str(out)!r})\n"
+    )
     cmd = CommandConfig(key="x", title="dump", run=[sys.executable, str(script), "{title}",
                                                     "{file}:{line}", "{url}"])  # fmt: skip
     args = argv(cmd, fields_of(_issue(), _event()))
