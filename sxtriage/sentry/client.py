@@ -30,7 +30,7 @@ from sxtriage.sentry.errors import (
 )
 from sxtriage.sentry.http import Page, RateLimitState, parse_link_next
 from sxtriage.sentry.org import OrgEndpoints
-from sxtriage.sentry.transport import QueryParams, Transport
+from sxtriage.sentry.transport import Transport
 from sxtriage.sentry.update import IssueUpdate
 
 __all__ = [
@@ -155,19 +155,6 @@ class SentryClient(OrgEndpoints):
     def require(self, feature: Feature) -> None:
         if reason := self.capabilities.reason(feature):
             raise Unsupported(reason)
-
-    async def request(
-        self,
-        method: str,
-        path: str,
-        *,
-        params: QueryParams = None,
-        json_body: Any = None,
-        idempotent: bool = True,
-    ) -> httpx.Response:
-        return await self.t.request(
-            method, path, params=params, json_body=json_body, idempotent=idempotent
-        )
 
     async def _json(self, method: str, path: str, **kw: Any) -> tuple[Any, httpx.Response]:
         return await self.t.get_json(method, path, **kw)
@@ -325,7 +312,7 @@ class SentryClient(OrgEndpoints):
             chunk = [x.id for x in await self.issues_by_id(issue_ids[i : i + MAX_LIMIT])]
             if not chunk:
                 continue
-            await self.request(
+            await self.t.request(
                 "PUT", self._org("issues/"), params=[("id", x) for x in chunk], json_body=body
             )
             out += await self.issues_by_id(chunk)
@@ -346,7 +333,7 @@ class SentryClient(OrgEndpoints):
         # GlitchTip: apps/issue_events/api/comments.py ({"data": {"text"}}).
         self.require(Feature.NOTES)
         path = self.wire.issue_path(self.org, issue_id, "comments/")
-        await self.request("POST", path, json_body=self.wire.note_body(text), idempotent=False)
+        await self.t.request("POST", path, json_body=self.wire.note_body(text), idempotent=False)
 
     # --- events and traces ------------------------------------------------------------
     def _to_issue(self, w: wire.WireIssue) -> Issue:
