@@ -145,13 +145,13 @@ async def test_release_picker_filters_as_you_type_newest_first() -> None:
         assert options.option_count == 1
         await pilot.press("enter")
         await pilot.pause()
-    assert app.results == ["api@2.3.0"]
+    assert [r.version for r in app.results] == ["api@2.3.0"]
     app = Host(ReleaseModal(releases, project="api", now=now))
     async with app.run_test() as pilot:
         await pilot.pause()
         await pilot.press("down", "down", "enter")
         await pilot.pause()
-    assert app.results == ["api@2.2.0"]
+    assert [r.version for r in app.results] == ["api@2.2.0"]
 
 
 async def test_no_release_warning_offers_the_alternatives() -> None:

@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import Any
 
 from sxtriage.core.session import Session
-from sxtriage.models import Action, ActionKind, IgnoreSpec, Issue, Source
+from sxtriage.models import Action, ActionKind, IgnoreSpec, Issue, Release, Source
 from sxtriage.sentry.capabilities import FULL, Capabilities, Feature
 from sxtriage.triage.actions import TriageEngine
 from sxtriage.ui.bindings import REGISTRY
@@ -221,8 +221,9 @@ class WorkflowKeysMixin:
                 )
                 return
 
-            def chosen(version: str | None) -> None:
-                if version:
+            def chosen(release: Release | None) -> None:
+                if release is not None:
+                    version = release.version
                     title = f"Resolve {len(issues)} issues in {version}?"
                     kind = ActionKind.RESOLVE_IN_RELEASE
                     self._go(kind, issues, "Resolve", title=title, release=version)

@@ -6,11 +6,11 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Input, Label, OptionList
 from textual.widgets.option_list import Option
 
 from sxtriage.triage.actions import AssignCandidate
+from sxtriage.ui.modals.picker import FilterPicker
 
 AssignChoice = AssignCandidate
 
@@ -45,7 +45,7 @@ def rank(candidates: list[AssignCandidate], query: str) -> list[AssignCandidate]
     return [c for _, _, c in sorted(scored, key=lambda x: (x[0], x[1]))]
 
 
-class AssignModal(ModalScreen[AssignCandidate | None]):
+class AssignModal(FilterPicker[AssignCandidate]):
     DEFAULT_CSS = """
     AssignModal { align: center middle; }
     AssignModal > Vertical {
@@ -89,22 +89,3 @@ class AssignModal(ModalScreen[AssignCandidate | None]):
 
     def on_input_changed(self, event: Input.Changed) -> None:
         self._refresh(event.value)
-
-    def on_input_submitted(self, event: Input.Submitted) -> None:
-        event.stop()
-        index = self.query_one(OptionList).highlighted
-        if index is not None and 0 <= index < len(self.shown):
-            self.dismiss(self.shown[index])
-
-    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
-        event.stop()
-        self.dismiss(self.shown[event.option_index])
-
-    def action_move(self, step: int) -> None:
-        options = self.query_one(OptionList)
-        if self.shown:
-            current = options.highlighted or 0
-            options.highlighted = max(0, min(len(self.shown) - 1, current + step))
-
-    def action_cancel(self) -> None:
-        self.dismiss(None)

@@ -18,10 +18,11 @@ from textual.widgets import Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
 from sxtriage.models import Release
+from sxtriage.ui.modals.picker import FilterPicker
 from sxtriage.ui.text import relative, safe
 
 
-class ReleaseModal(ModalScreen[str | None]):
+class ReleaseModal(FilterPicker[Release]):
     DEFAULT_CSS = """
     ReleaseModal { align: center middle; }
     ReleaseModal > Vertical {
@@ -88,26 +89,6 @@ class ReleaseModal(ModalScreen[str | None]):
         needle = event.value.strip().lower()
         self.shown = [r for r in self.releases if needle in r.version.lower()]
         self._fill()
-
-    @on(Input.Submitted, "#release-filter")
-    def _submit(self, event: Input.Submitted) -> None:
-        event.stop()
-        index = self.query_one(OptionList).highlighted
-        if index is not None and 0 <= index < len(self.shown):
-            self.dismiss(self.shown[index].version)
-
-    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
-        event.stop()
-        self.dismiss(self.shown[int(event.option.id or 0)].version)
-
-    def action_move(self, step: int) -> None:
-        options = self.query_one(OptionList)
-        if self.shown:
-            current = options.highlighted or 0
-            options.highlighted = max(0, min(len(self.shown) - 1, current + step))
-
-    def action_cancel(self) -> None:
-        self.dismiss(None)
 
 
 NOW, IN_RELEASE, ARCHIVE = "now", "release", "archive"
