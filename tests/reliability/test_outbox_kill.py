@@ -9,23 +9,18 @@ reached Sentry exactly once, and a note (not idempotent) is never posted twice.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import os
 import random
-import signal
 import sys
 from collections import Counter
 from pathlib import Path
 
 import pytest
 
-from sxtriage.config import default_services
 from sxtriage.models import Action
-from sxtriage.sentry.client import SentryClient
 from sxtriage.sim.server import SimServer
-from sxtriage.store import Store
-from sxtriage.triage.actions import TriageEngine
 from sxtriage.triage.outbox import DONE, FAILED
+from tests.reliability.restart import kill_group, restarted_engine
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -100,36 +95,20 @@ async def kill_and_replay(tmp_path: Path, seed: int, n: int = 40) -> None:
             submitted.append(words[1].decode())
         await asyncio.sleep(rng.uniform(0.0, 0.5))
     finally:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGKILL)
-        await proc.wait()
+        await kill_group(proc)
     await asyncio.sleep(0.2)  # let the simulator finish a request cut off by the kill
     sim.faults.clear()
     first_puts, first_notes = puts_and_notes(sim)
 
-    store = Store(db)
-    client = SentryClient(
-        url, "scenextras", "t", services=default_services(), timeout=5, backoff_base=0.01
-    )
-    toasts: list[tuple[str, str]] = []
-    engine = TriageEngine(
-        store=store,
-        sentry=client,
-        relay=None,
-        apply=lambda issues: None,
-        toast=lambda m, s: toasts.append((m, s)),
-        me="oncall@scenextras.dev",
-    )
     try:
-        resumed = await engine.start()
-        async with asyncio.timeout(30):
-            await engine.drain()
-        rows = await store.query("SELECT id, state, action, last_error FROM outbox")
-        puts, notes = puts_and_notes(sim)
+        async with restarted_engine(db, url) as r:
+            resumed = await r.engine.start()
+            async with asyncio.timeout(30):
+                await r.engine.drain()
+            rows = await r.store.query("SELECT id, state, action, last_error FROM outbox")
+            puts, notes = puts_and_notes(sim)
+            toasts = r.toasts
     finally:
-        await engine.close()
-        await client.aclose()
-        store.close()
         await sim.stop()
 
     by_id = {r["id"]: r for r in rows}

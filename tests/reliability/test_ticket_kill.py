@@ -12,10 +12,8 @@ linked to all three issues, with one Sentry note on each.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import os
 import random
-import signal
 import sys
 from pathlib import Path
 from typing import Any
@@ -23,16 +21,13 @@ from typing import Any
 import httpx
 import pytest
 
-from sxtriage.config import default_services
 from sxtriage.models import Action, ActionKind
-from sxtriage.sentry.client import SentryClient
 from sxtriage.sim.server import SimServer
-from sxtriage.store import Store
-from sxtriage.triage.actions import TriageEngine
 from sxtriage.triage.github import GitHubClient
 from sxtriage.triage.outbox import DONE
 from sxtriage.triage.ticket import ticket_marker
 from tests.holding_proxy import HOLD_ANSWERS, HOLD_REQUESTS, PASS, HoldingProxy
+from tests.reliability.restart import kill_group, restarted_engine
 
 ROOT = Path(__file__).resolve().parents[2]
 REPO = "scenextras/api"
@@ -122,9 +117,7 @@ async def kill_between_confirm_and_send(tmp_path: Path, mode: str, seed: int) ->
         else:
             await asyncio.sleep(random.Random(seed).uniform(0.0, 0.3))
     finally:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGKILL)
-        await proc.wait()
+        await kill_group(proc)
     before = await github_issues(sim)
     if mode == HOLD_REQUESTS:
         assert before == [], "the kill came after the send: the test did not test it"
@@ -132,39 +125,23 @@ async def kill_between_confirm_and_send(tmp_path: Path, mode: str, seed: int) ->
         assert len(before) == 1
     await proxy.stop()
 
-    store = Store(db)
-    client = SentryClient(
-        url, "scenextras", "t", services=default_services(), timeout=5, backoff_base=0.01
-    )
-    github = GitHubClient(sim.github_url, "ghp-test")
-    toasts: list[tuple[str, str]] = []
-    engine = TriageEngine(
-        store=store,
-        sentry=client,
-        relay=None,
-        apply=lambda issues: None,
-        toast=lambda m, s: toasts.append((m, s)),
-        me="oncall@scenextras.dev",
-        github=github,
-    )
     try:
-        resumed = await engine.start()
-        async with asyncio.timeout(30):
-            await engine.drain()
-            if engine.failed:  # cut off while a note was on its way: retried by hand
-                (entry,) = engine.failed.values()
-                assert "interrupted" in (entry.last_error or ""), entry.last_error
-                assert await engine.retry_all_failed() == 1
+        github = GitHubClient(sim.github_url, "ghp-test")
+        async with restarted_engine(db, url, github=github) as r:
+            engine = r.engine
+            resumed = await engine.start()
+            async with asyncio.timeout(30):
                 await engine.drain()
-        rows = await store.query("SELECT id, state, action, last_error, undo FROM outbox")
-        tickets = await store.query("SELECT issue_id, url FROM tickets")
-        audit = await store.query("SELECT kind, detail FROM audit")
-        after = await github_issues(sim)
+                if engine.failed:  # cut off while a note was on its way: retried by hand
+                    (entry,) = engine.failed.values()
+                    assert "interrupted" in (entry.last_error or ""), entry.last_error
+                    assert await engine.retry_all_failed() == 1
+                    await engine.drain()
+            rows = await r.store.query("SELECT id, state, action, last_error, undo FROM outbox")
+            tickets = await r.store.query("SELECT issue_id, url FROM tickets")
+            audit = await r.store.query("SELECT kind, detail FROM audit")
+            after = await github_issues(sim)
     finally:
-        await engine.close()
-        await github.aclose()
-        await client.aclose()
-        store.close()
         await sim.stop()
 
     assert mode == PASS or resumed == 1
