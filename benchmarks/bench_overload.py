@@ -1,7 +1,9 @@
 """Overload: the relay at twice its sustainable rate, open loop, for 30 s.
 
-`sxtriage relay` runs as its own process with one SSE subscriber reading `GET /stream`
-(as the TUI does); every event is a new issue (the relay's most expensive path).  In one
+`sxtriage relay` runs as its own process, read by a real TUI in another process
+(`overload_tui.py`: `build_session` + `SxTriageApp` headless at 160×45, the relay's SSE
+stream read by `RelayClient`, a key typed every 100 ms) and by a raw SSE reader that
+counts envelopes; every event is a new issue (the relay's most expensive path).  In one
 run, against the same relay:
 
 1. **sustainable rate**: closed loop, 16 senders, each posting its next envelope as soon
@@ -13,11 +15,14 @@ run, against the same relay:
    actually stored (goodput), the process tree's RSS, and that every 2xx'd event is in
    SQLite;
 4. **recovery**: light probes right after the burst; the time until every probe is
-   answered 2xx within the floor's normal latency again.
+   answered 2xx within the floor's normal latency again;
+5. **the TUI meanwhile**: keystroke → handled → frame painted (p50/p99, floor vs
+   overload), and every 2xx'd event shown: its issue (named by the event's exception
+   type, the issue's title) in the TUI's feed, and how long after its 2xx it got there.
 
 Ratios are against the floor and the sustainable rate of the same run.  Budgets
 (issue 18): p99 ≤ 1 s with only 2xx or 429, RSS bounded, nothing 2xx'd lost, normal
-latency back within 5 s.
+latency back within 5 s; every 2xx'd event shown, keystroke ≤ 50 ms meanwhile.
 """
 
 from __future__ import annotations
@@ -40,6 +45,7 @@ if str(ROOT) not in sys.path:
 
 from benchmarks.common import machine, percentile  # noqa: E402
 from benchmarks.openloop import Answer, HttpLoad, closed_loop, open_loop  # noqa: E402
+from benchmarks.overload_tui import TuiError, TuiProcess, keystrokes, shown_lag  # noqa: E402
 
 SUSTAIN_SECONDS = float(os.environ.get("BENCH_SUSTAIN_SECONDS", "8"))
 OVERLOAD_SECONDS = float(os.environ.get("BENCH_OVERLOAD_SECONDS", "30"))
@@ -49,6 +55,12 @@ CONCURRENCY = 16
 PLATFORMS = {1: "python", 2: "javascript", 3: "javascript", 4: "go"}
 BUDGET_P99_S = 1.0
 BUDGET_RECOVERY_S = 5.0
+BUDGET_KEY_MS = 50.0
+SHOW_DEADLINE_S = 60.0
+
+
+def exception_type(n: int) -> str:
+    return f"Overload{n:07d}Error"
 
 
 def envelope(event_id: str, n: int, project: int) -> bytes:
@@ -58,7 +70,7 @@ def envelope(event_id: str, n: int, project: int) -> bytes:
         "platform": PLATFORMS[project],
         "level": "error",
         "timestamp": time.time(),
-        "exception": {"values": [{"type": f"Overload{n:07d}Error", "value": "bench event"}]},
+        "exception": {"values": [{"type": exception_type(n), "value": "bench event"}]},
         "release": "bench@1.0.0",
         "environment": "production",
     }
@@ -69,14 +81,17 @@ def envelope(event_id: str, n: int, project: int) -> bytes:
 
 
 class Requests:
-    """Numbered new-issue envelopes; `make(n)` → (event id, path, body)."""
+    """Numbered new-issue envelopes; `make(n)` → (event id, path, body).  `types` maps each
+    event id to its exception type (what names its issue in the TUI)."""
 
-    def __init__(self, start: int) -> None:
+    def __init__(self, start: int, types: dict[str, str]) -> None:
         self.start = start
+        self.types = types
 
     def make(self, n: int) -> tuple[str, str, bytes]:
         project = n % 4 + 1
         event_id = uuid.uuid4().hex
+        self.types[event_id] = exception_type(self.start + n)
         body = envelope(event_id, self.start + n, project)
         return event_id, f"/api/{project}/envelope/?sentry_key=bench", body
 
@@ -234,23 +249,33 @@ async def _measure() -> dict[str, Any]:
         stop = asyncio.Event()
         subscriber = Subscriber()
         sub = asyncio.create_task(subscriber.run(url, stop))
+        tui = TuiProcess(url, Path(tmp) / "tui", Path(tmp) / "tui.json")
         load = HttpLoad(url, max_connections=512, timeout=60)
+        types: dict[str, str] = {}
         try:
-            await closed_loop(load, CONCURRENCY, 2.0, Requests(0).make)  # warm-up
+            await tui.start()
+            await closed_loop(load, CONCURRENCY, 2.0, Requests(0, types).make)  # warm-up
             rss_idle = tree_rss_mb(relay.pid)
-            closed = await closed_loop(load, CONCURRENCY, SUSTAIN_SECONDS, Requests(10**6).make)
+            tui_rss_idle = tree_rss_mb(tui.pid)
+            closed = await closed_loop(
+                load, CONCURRENCY, SUSTAIN_SECONDS, Requests(10**6, types).make
+            )
             sustainable = summarize(closed, SUSTAIN_SECONDS)
             rate = sustainable["goodput_per_s"]
             print(f"sustainable: {rate:.0f} new issues/s (closed loop, {CONCURRENCY} senders)")
-            floor_answers = await open_loop(load, rate / 2, FLOOR_SECONDS, Requests(2 * 10**6).make)
+            floor_window = (time.time(), time.time() + FLOOR_SECONDS)
+            floor_answers = await open_loop(
+                load, rate / 2, FLOOR_SECONDS, Requests(2 * 10**6, types).make
+            )
             floor = summarize(floor_answers, FLOOR_SECONDS)
-            rss_peak = 0.0
+            rss_peak = tui_rss_peak = 0.0
             sampling = True
 
             async def sample_rss() -> None:
-                nonlocal rss_peak
+                nonlocal rss_peak, tui_rss_peak
                 while sampling:
                     rss_peak = max(rss_peak, tree_rss_mb(relay.pid))
+                    tui_rss_peak = max(tui_rss_peak, tree_rss_mb(tui.pid))
                     await asyncio.sleep(0.5)
 
             sampler = asyncio.create_task(sample_rss())
@@ -259,13 +284,13 @@ async def _measure() -> dict[str, Any]:
             )
             burst_start = time.time()
             burst = asyncio.create_task(
-                open_loop(load, 2 * rate, OVERLOAD_SECONDS, Requests(3 * 10**6).make)
+                open_loop(load, 2 * rate, OVERLOAD_SECONDS, Requests(3 * 10**6, types).make)
             )
             await asyncio.sleep(OVERLOAD_SECONDS)
             burst_end = burst_start + OVERLOAD_SECONDS
             normal_ms = max(2 * floor["p99_ms"], floor["p99_ms"] + 20)
             recovered, probes = await recovery(
-                load, Requests(4 * 10**6), rate / 4, normal_ms, burst_end
+                load, Requests(4 * 10**6, types), rate / 4, normal_ms, burst_end
             )
             overload_answers = await burst
             sampling = False
@@ -276,11 +301,18 @@ async def _measure() -> dict[str, Any]:
                 if subscriber.envelopes >= health.get("events", 0):
                     break
                 await asyncio.sleep(0.05)
+            # every committed event (the warm-up's too) is a new issue the TUI should show
+            committed = stored_ids(Path(tmp) / "relay" / "sxtriage.db")
+            try:
+                seen = await tui.result(len(committed), SHOW_DEADLINE_S)
+            except TuiError as exc:  # the relay's numbers stand; the TUI's verdicts fail
+                seen = {"error": str(exc), "presses": [], "shown": {}, "stray_actions": 0}
         finally:
             stop.set()
             await load.close()
             with contextlib.suppress(Exception):
                 await sub
+            await tui.kill()
             await relay.stop()
         acked = {
             a.key
@@ -288,6 +320,8 @@ async def _measure() -> dict[str, Any]:
             if 200 <= a.status < 300
         }
         stored = stored_ids(Path(tmp) / "relay" / "sxtriage.db")
+    shown_at = {title.partition(":")[0]: at for title, at in seen["shown"].items()}
+    not_shown = sorted(types[k] for k in acked if types[k] not in shown_at)
     return {
         "machine": machine(),
         "sustainable_per_s": rate,
@@ -297,13 +331,29 @@ async def _measure() -> dict[str, Any]:
         "overload": overload,
         "rss_idle_mb": round(rss_idle, 1),
         "rss_peak_mb": round(rss_peak, 1),
+        "tui_rss_idle_mb": round(tui_rss_idle, 1),
+        "tui_rss_peak_mb": round(tui_rss_peak, 1),
         "acked": len(acked),
         "lost": len(acked - stored),
         "streamed": subscriber.envelopes,
         "recovery_s": None if recovered is None else round(recovered, 2),
         "normal_ms": normal_ms,
         "health": health,
+        "keys_floor": keystrokes(seen["presses"], *floor_window),
+        "keys_overload": keystrokes(seen["presses"], burst_start, burst_end),
+        "keys_stray_actions": seen["stray_actions"],
+        "shown": len(acked) - len(not_shown),
+        "not_shown": len(not_shown),
+        "not_shown_sample": not_shown[:5],
+        "shown_caught_up_s": seen.get("caught_up_s"),
+        "tui_error": seen.get("error"),
+        "shown_floor": shown_lag(_acked_at(floor_answers, types), shown_at),
+        "shown_overload": shown_lag(_acked_at(overload_answers, types), shown_at),
     }
+
+
+def _acked_at(answers: list[Answer], types: dict[str, str]) -> list[tuple[str, float]]:
+    return [(types[a.key], a.answered) for a in answers if 200 <= a.status < 300]
 
 
 async def _health(url: str) -> dict[str, Any]:
@@ -347,6 +397,22 @@ def run() -> dict[str, Any]:
         ("RSS MB (process tree)", f"{r['rss_idle_mb']:.0f}", f"{r['rss_peak_mb']:.0f}",
          f"{r['rss_peak_mb'] / max(r['rss_idle_mb'], 1):.2f}×"),
     ]  # fmt: skip
+    kf, ko = r["keys_floor"], r["keys_overload"]
+    sf, so = r["shown_floor"], r["shown_overload"]
+    rows += [
+        ("TUI RSS MB", f"{r['tui_rss_idle_mb']:.0f}", f"{r['tui_rss_peak_mb']:.0f}",
+         f"{r['tui_rss_peak_mb'] / max(r['tui_rss_idle_mb'], 1):.2f}×"),
+        ("TUI: 2xx → shown p50 ms", f"{sf['p50_ms']:.0f}", f"{so['p50_ms']:.0f}", ""),
+        ("TUI: 2xx → shown p99 ms", f"{sf['p99_ms']:.0f}", f"{so['p99_ms']:.0f}", ""),
+        ("TUI: keys typed", f"{kf['count']}", f"{ko['count']}", ""),
+        ("key → handled p99 ms", f"{kf['handled_p99_ms']:.1f}", f"{ko['handled_p99_ms']:.1f}",
+         ""),
+        ("key → painted p50 ms", f"{kf['p50_ms']:.1f}", f"{ko['p50_ms']:.1f}",
+         f"{ko['p50_ms'] / max(kf['p50_ms'], 0.1):.1f}×"),
+        ("key → painted p99 ms", f"{kf['p99_ms']:.1f}", f"{ko['p99_ms']:.1f}",
+         f"{ko['p99_ms'] / max(kf['p99_ms'], 0.1):.1f}×"),
+        ("key → painted max ms", f"{kf['max_ms']:.1f}", f"{ko['max_ms']:.1f}", ""),
+    ]  # fmt: skip
     for row in rows:
         print(f"{row[0]:<24}{row[1]:>16}{row[2]:>16}{row[3]:>22}")
     print(
@@ -358,6 +424,23 @@ def run() -> dict[str, Any]:
     print(f"every 2xx'd event stored: {r['acked']} acked, {lost} missing — {_verdict(not lost)}")
     streamed = r["streamed"] >= r["acked"]
     print(f"and streamed to the subscriber: {r['streamed']} envelopes — {_verdict(streamed)}")
+    if r["tui_error"]:
+        print(f"TUI: {r['tui_error']}")
+    shown = not r["not_shown"] and not r["tui_error"]
+    caught = r["shown_caught_up_s"]
+    print(
+        f"every 2xx'd event shown in the TUI's feed: {r['shown']} of {r['acked']}"
+        + ("" if shown else f" (missing e.g. {', '.join(r['not_shown_sample'])})")
+        + ("" if caught is None else f", the last {caught:.1f} s after the raw SSE reader's")
+        + f" — {_verdict(shown)}"
+    )
+    keys_ok = ko["count"] > 0 and not ko["unpainted"] and ko["p99_ms"] <= BUDGET_KEY_MS
+    missed = f", {ko['unpainted']} never painted" if ko["unpainted"] else ""
+    print(
+        f"keystroke → painted during the burst: p50 {ko['p50_ms']:.1f} ms, p99 "
+        f"{ko['p99_ms']:.1f} ms of {ko['count']} keys{missed} "
+        f"(≤ {BUDGET_KEY_MS:.0f} ms): {_verdict(keys_ok)}"
+    )
     print(f"p99 ≤ {BUDGET_P99_S:.0f} s with only 2xx/429: {_verdict(p99_ok)}")
     rec_text = "never (within 10 s)" if rec is None else f"{rec:.2f} s"
     print(
@@ -369,6 +452,8 @@ def run() -> dict[str, Any]:
         "nothing_lost": not lost,
         "all_streamed": streamed,
         "recovered_le_5s": rec is not None and rec <= BUDGET_RECOVERY_S,
+        "all_shown_in_tui": shown,
+        "keystroke_p99_le_50ms": keys_ok,
     }
     backlog = r["health"].get("backlog")
     if backlog:
