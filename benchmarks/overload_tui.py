@@ -42,7 +42,15 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from rich.console import RenderableType
+    from textual import events
+    from textual.screen import Screen
+
+    from sxtriage.ui.app import SxTriageApp
+    from sxtriage.ui.widgets.issue_list.widget import IssueList
 
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
@@ -255,7 +263,7 @@ async def run(url: str, data_dir: Path, out: Path) -> int:
         say("error this Textual has no App._display to time frames with")
         return 1
 
-    def timed_display(screen: Any, renderable: Any) -> None:
+    def timed_display(screen: Screen[Any], renderable: RenderableType | None) -> None:
         display(screen, renderable)
         if renderable is not None:
             probe.painted()
@@ -319,7 +327,9 @@ async def run(url: str, data_dir: Path, out: Path) -> int:
     return 0
 
 
-async def _type(app: Any, issue_list: Any, probe: Probe, key_event: Any) -> None:
+async def _type(
+    app: SxTriageApp, issue_list: IssueList, probe: Probe, key_event: type[events.Key]
+) -> None:
     """A key every KEY_INTERVAL_S on a fixed schedule, down/up alternately, once the list
     has two rows to move between."""
     while len(issue_list.order) < 2:
