@@ -1,16 +1,18 @@
 """End to end: events from the four simulated services → relay → a row painted in the TUI.
 
-Senders post SDK envelopes (one new issue each, round-robin over api/web/mobile/search)
-to a relay at a fixed rate; a headless TUI (`App.run_test`, 160×45) shows them.  Two
-modes: `subprocess` — `sxtriage relay` in its own process, read over its SSE stream
-(`RelayClient`); `embedded` — the relay in the TUI's process, as `sxtriage demo` and
-`[relay] embed` wire it (scrubbing in a process pool, SQLite commit, read in-process by
-`InProcessRelay`, no HTTP between relay and TUI).  For each event we time:
+A sender process posts SDK envelopes (one new issue each, round-robin over
+api/web/mobile/search) to a relay open loop at a fixed rate (`openloop.py`: each leaves
+on schedule whatever the answers take, as SDKs send); a headless TUI (`App.run_test`,
+160×45) shows them.  Two modes: `subprocess` — `sxtriage relay` in its own process, read
+over its SSE stream (`RelayClient`); `embedded` — the relay in the TUI's process, as
+`sxtriage demo` and `[relay] embed` wire it (scrubbing in a process pool, SQLite commit,
+read in-process by `InProcessRelay`, no HTTP between relay and TUI).  For each event we time:
 
   hop      the relay's 2xx → the issue is in the TUI's feed index (the relay → TUI path;
            below zero when the feed has it before the 2xx is back at the sender)
-  feed     capture (POST sent) → the issue is in the TUI's feed index
-  painted  capture → the issue's row is in the rendered issue list (top rows sampled every 10 ms)
+  feed     capture (the POST's scheduled send) → the issue is in the TUI's feed index
+  painted  capture → the TUI's compositor draws the issue's row (the list's `render_line`
+           is watched, so measuring adds no rendering of its own)
 
 Target: p99 painted ≤ 100 ms at 200 events/s.  Repeated; median and spread reported.
 """
@@ -26,13 +28,14 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-import httpx
-
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from textual.strip import Strip  # noqa: E402
+
 from benchmarks.common import machine, median_spread, percentile  # noqa: E402
+from benchmarks.openloop import Answer, HttpLoad, open_loop  # noqa: E402
 from sxtriage.config import Settings  # noqa: E402
 from sxtriage.models import IssueDelta  # noqa: E402
 
@@ -41,7 +44,6 @@ MODES = ("subprocess", "embedded")
 SECONDS = 6.0
 RUNS = 3
 TARGET_P99_MS = 100.0
-TOP_ROWS = 12  # new issues land at the top; the sampler reads these rows
 PLATFORMS = {1: "python", 2: "javascript", 3: "javascript", 4: "go"}
 
 
@@ -142,18 +144,23 @@ async def _run_once(rate: int, seconds: float, mode: str = "subprocess") -> dict
                 await pilot.pause()
                 issue_list = app.screen.query_one(IssueList)
                 stop = asyncio.Event()
+                render_line = issue_list.render_line
+
+                def painting(y: int) -> Strip:
+                    """The compositor draws a row of the list: note each issue's first."""
+                    strip = render_line(y)
+                    text = strip.text
+                    at = text.find("E2E")
+                    if at >= 0:
+                        painted.setdefault(text[at : at + 9], time.time())
+                    return strip
+
+                issue_list.render_line = painting  # type: ignore[method-assign]
 
                 async def sample() -> None:
                     while not stop.is_set():
                         if issue_list.position(issue_list.cursor_key):
                             issue_list.action_cursor_top()  # an engineer watching the top
-                            await asyncio.sleep(0)
-                        now = time.time()
-                        for y in range(min(TOP_ROWS, issue_list.size.height)):
-                            text = "".join(s.text for s in issue_list.render_line(y))
-                            at = text.find("E2E")
-                            if at >= 0:
-                                painted.setdefault(text[at : at + 9], now)
                         await asyncio.sleep(0.01)
 
                 sampler = asyncio.create_task(sample())
@@ -236,35 +243,32 @@ def run() -> dict[str, Any]:
             print(f"{mode:<11}{rate:>5}{cells}{seen:>7.1%}{verdict}", flush=True)
     print(
         "ack = relay 2xx; hop = 2xx → issue in the TUI's feed (the relay → TUI path alone); "
-        "feed = issue in the TUI's feed; painted = row rendered at the top"
+        "feed = issue in the TUI's feed; painted = its row drawn by the TUI"
     )
     return results
 
 
 async def _send_all(url: str, rate: float, seconds: float) -> dict[str, dict[str, float]]:
-    """The four services: paced POSTs; returns when each was sent and acknowledged."""
+    """The four services, open loop (`openloop.py`): each envelope leaves at its scheduled
+    time whatever the relay's answers take, as SDKs send; `sent` is that scheduled time
+    (a wait for a free connection counts), `acked` when its 2xx came back."""
     sent: dict[str, float] = {}
     acked: dict[str, float] = {}
 
-    async def send(client: httpx.AsyncClient, n: int) -> None:
+    def make(n: int) -> tuple[str, str, bytes]:
         project = n % 4 + 1
-        body = _envelope(n, project)
-        marker = f"E2E{n:06d}"
-        sent[marker] = time.time()
-        resp = await client.post(f"{url}/api/{project}/envelope/?sentry_key=bench", content=body)
-        if resp.status_code == 200:
-            acked[marker] = time.time()
+        return f"E2E{n:06d}", f"/api/{project}/envelope/?sentry_key=bench", _envelope(n, project)
 
-    limits = httpx.Limits(max_connections=32)
-    async with httpx.AsyncClient(timeout=30, limits=limits) as client:
-        start = time.time()
-        posts = []
-        for n in range(int(rate * seconds)):
-            delay = start + n / rate - time.time()
-            if delay > 0:
-                await asyncio.sleep(delay)
-            posts.append(asyncio.create_task(send(client, n)))
-        await asyncio.gather(*posts)
+    def on_answer(answer: Answer) -> None:
+        sent[answer.key] = answer.scheduled
+        if answer.status == 200:
+            acked[answer.key] = answer.answered
+
+    load = HttpLoad(url, max_connections=256, timeout=30)
+    try:
+        await open_loop(load, rate, seconds, make, on_answer=on_answer)
+    finally:
+        await load.close()
     return {"sent": sent, "acked": acked}
 
 
