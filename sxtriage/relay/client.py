@@ -1,7 +1,9 @@
 """RelayClient: the TUI's view of a relay — ours, or a real Spotlight sidecar.
 
 It subscribes to `GET /stream` (SSE), reconnects with backoff and resumes with
-`Last-Event-ID`, and turns messages into `IssueDelta`s (source=RELAY) and `Event`s.
+`Last-Event-ID`, and turns messages into `IssueDelta`s (source=RELAY) and `Event`s,
+delivered at most once per frame (`coalesce.py`: a frame's issue changes merged into one
+delta, then its events).
 Against our relay, issues come grouped from the server (`/local/...` endpoints give the
 snapshot and details).  A Spotlight sidecar has no `/local/` endpoints: then the client
 groups events itself with `grouping.py` and answers detail queries from memory.
@@ -10,7 +12,6 @@ groups events itself with `grouping.py` and answers detail queries from memory.
 from __future__ import annotations
 
 import asyncio
-import inspect
 from collections import OrderedDict
 from collections.abc import Mapping
 from typing import Any
@@ -20,14 +21,9 @@ from httpx_sse import SSEError, aconnect_sse
 
 from sxtriage.models import Event, Issue, IssueDelta, Source, SourceHealth, Trace, utcnow
 from sxtriage.relay import grouping
-from sxtriage.relay.normalize import summarize, to_event
-from sxtriage.relay.stream import (
-    ENVELOPE_EVENT,
-    ISSUE_EVENT,
-    envelope_items,
-    issue_id_of,
-    service_of,
-)
+from sxtriage.relay.coalesce import FRAME, FrameBatcher, call_sink
+from sxtriage.relay.normalize import summarize
+from sxtriage.relay.stream import ENVELOPE_EVENT, ISSUE_EVENT, envelope_events
 from sxtriage.sinks import DeltaSink, EventSink, HealthSink
 
 DEFAULT_PROJECTS = {1: "api", 2: "web", 3: "mobile", 4: "search"}
@@ -38,14 +34,6 @@ class RelayClientError(Exception):
     """A local-endpoint call failed; the message is one line naming the fix."""
 
 
-async def _call(sink: Any, value: Any) -> None:
-    if sink is None:
-        return
-    result = sink(value)
-    if inspect.isawaitable(result):
-        await result
-
-
 class RelayClient:
     def __init__(
         self,
@@ -54,8 +42,11 @@ class RelayClient:
         timeout: float = 10,
         projects: Mapping[int, str] | None = None,
         max_backoff: float = 10.0,
+        frame: float = FRAME,
     ) -> None:
         self.url = url.rstrip("/")
+        self.frame = frame
+        """Seconds: what arrives within one is delivered as one delta (`coalesce.py`)."""
         self.timeout = timeout
         self.projects = dict(projects or DEFAULT_PROJECTS)
         self.max_backoff = max_backoff
@@ -70,6 +61,7 @@ class RelayClient:
         self._events: OrderedDict[str, Event] = OrderedDict()
         self._users: set[tuple[str, str]] = set()
         self._counters: dict[str, int] = {}
+        self._backoff = 0.25
 
     # --- plumbing -------------------------------------------------------------------
     def _client(self) -> httpx.AsyncClient:
@@ -102,37 +94,46 @@ class RelayClient:
         on_event: EventSink | None = None,
         on_health: HealthSink | None = None,
     ) -> None:
-        backoff = 0.25
-        while True:
-            try:
-                if self.last_event_id is None and self.spotlight is not True:
-                    await self._snapshot(on_delta)
-                headers = {"Last-Event-ID": self.last_event_id} if self.last_event_id else {}
-                timeout = httpx.Timeout(self.timeout, read=None)
-                async with aconnect_sse(
-                    self._client(), "GET", self.url + "/stream", headers=headers, timeout=timeout
-                ) as source:
-                    if source.response.status_code != 200:
-                        raise RelayClientError(
-                            f"GET /stream answered {source.response.status_code}; "
-                            "is this a relay or Spotlight sidecar?"
-                        )
-                    await self._set_health(on_health, ok=True, detail=self._mode())
-                    backoff = 0.25
-                    async for sse in source.aiter_sse():
-                        await self._dispatch(sse.event, sse.data, on_delta, on_event)
-                        if sse.id:
-                            self.last_event_id = sse.id
-                raise RelayClientError("the relay closed the stream")
-            except asyncio.CancelledError:
-                raise
-            except (httpx.HTTPError, SSEError, RelayClientError, ValueError) as exc:
-                text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-                await self._set_health(
-                    on_health, ok=False, error=f"{text}; retrying in {backoff:.1f}s"
+        batch = FrameBatcher(on_delta, on_event, source=Source.RELAY, frame=self.frame)
+        self._backoff = 0.25
+        try:
+            while True:
+                try:
+                    if self.last_event_id is None and self.spotlight is not True:
+                        await self._snapshot(batch)
+                    await self._stream(batch, on_health)
+                    raise RelayClientError("the relay closed the stream")
+                except asyncio.CancelledError:
+                    raise
+                except (httpx.HTTPError, SSEError, RelayClientError, ValueError) as exc:
+                    await batch.flush()  # what the stream gave before it broke
+                    text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+                    await self._set_health(
+                        on_health, ok=False, error=f"{text}; retrying in {self._backoff:.1f}s"
+                    )
+                await asyncio.sleep(self._backoff)
+                self._backoff = min(self._backoff * 2, self.max_backoff)
+        finally:
+            batch.cancel()
+
+    async def _stream(self, batch: FrameBatcher, on_health: HealthSink | None) -> None:
+        headers = {"Last-Event-ID": self.last_event_id} if self.last_event_id else {}
+        timeout = httpx.Timeout(self.timeout, read=None)
+        async with aconnect_sse(
+            self._client(), "GET", self.url + "/stream", headers=headers, timeout=timeout
+        ) as source:
+            if source.response.status_code != 200:
+                raise RelayClientError(
+                    f"GET /stream answered {source.response.status_code}; "
+                    "is this a relay or Spotlight sidecar?"
                 )
-            await asyncio.sleep(backoff)
-            backoff = min(backoff * 2, self.max_backoff)
+            await self._set_health(on_health, ok=True, detail=self._mode())
+            self._backoff = 0.25
+            async for sse in source.aiter_sse():
+                self._dispatch(sse.event, sse.data, batch)
+                if sse.id:
+                    self.last_event_id = sse.id
+                await batch.settle()
 
     def _mode(self) -> str:
         return "spotlight sidecar" if self.spotlight else f"streaming from {self.url}"
@@ -147,9 +148,9 @@ class RelayClient:
             error=error,
             detail=detail or self.health.detail,
         )
-        await _call(sink, self.health)
+        await call_sink(sink, self.health)
 
-    async def _snapshot(self, on_delta: DeltaSink) -> None:
+    async def _snapshot(self, batch: FrameBatcher) -> None:
         try:
             resp = await self._client().get(self.url + "/local/issues/")
         except httpx.HTTPError as exc:
@@ -162,36 +163,31 @@ class RelayClient:
         self.spotlight = False
         issues = [Issue.model_validate(i) for i in resp.json()]
         self.last_event_id = resp.headers.get("X-Relay-Seq") or "0"
-        await _call(on_delta, IssueDelta(source=Source.RELAY, upserts=issues))
+        await batch.flush()  # the snapshot is one delivery of its own, whatever its size
+        await call_sink(batch.on_delta, IssueDelta(source=Source.RELAY, upserts=issues))
 
-    async def _dispatch(
-        self, kind: str, data: str, on_delta: DeltaSink, on_event: EventSink | None
-    ) -> None:
+    def _dispatch(self, kind: str, data: str, batch: FrameBatcher) -> None:
+        """One stream message into the batch (delivered by its `settle`)."""
         if kind == ISSUE_EVENT:
             issue = Issue.model_validate_json(data)
-            await _call(on_delta, IssueDelta(source=Source.RELAY, upserts=[issue]))
+            batch.upsert([issue])
             return
         if kind != ENVELOPE_EVENT:
             return
-        parsed = envelope_items(data)
-        if parsed is None:
-            return
-        header, items = parsed
-        service = service_of(header, self.projects)
         upserts: dict[str, Issue] = {}
-        for ih, payload in items:
-            self.received += 1
-            issue_id = issue_id_of(ih)
-            if self.spotlight and payload.get("type") != "transaction":
-                issue = self._group_locally(payload, service)
-                upserts[issue.id] = issue
-                issue_id = issue.id
-            event = to_event(payload, service=service, issue_id=issue_id)
+
+        def group(payload: dict[str, Any], service: str) -> str:
+            issue = self._group_locally(payload, service)
+            upserts[issue.id] = issue
+            return issue.id
+
+        events = envelope_events(data, self.projects, group=group if self.spotlight else None)
+        self.received += len(events)
+        batch.upsert(upserts.values())
+        for event in events:
             if self.spotlight:
                 self._remember(event)
-            await _call(on_event, event)
-        if upserts:
-            await _call(on_delta, IssueDelta(source=Source.RELAY, upserts=list(upserts.values())))
+            batch.event(event)
 
     def _group_locally(self, payload: dict[str, Any], service: str) -> Issue:
         summary = summarize(payload, service)

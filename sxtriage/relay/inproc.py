@@ -10,13 +10,14 @@ Last-Event-ID does.  Details (events, traces) and local triage are store queries
 (`relay/local.py`); an SDK still reaches the relay over HTTP, the UI no longer does.
 
 The relay publishes on its own loop thread; batches cross to the reader's loop through
-one bounded inbox and one wake-up per burst.
+one bounded inbox and one wake-up per burst.  What the reader learns goes out at most
+once per frame (`coalesce.py`: a frame's issue changes merged into one delta, then its
+events), as `RelayClient` delivers it.
 """
 
 from __future__ import annotations
 
 import asyncio
-import inspect
 import threading
 from collections import deque
 from collections.abc import Mapping
@@ -27,23 +28,15 @@ from pydantic import ValidationError
 from sxtriage.models import Event, Issue, IssueDelta, Source, SourceHealth, Trace, utcnow
 from sxtriage.relay import local
 from sxtriage.relay.client import DEFAULT_PROJECTS, RelayClientError
-from sxtriage.relay.normalize import to_event
+from sxtriage.relay.coalesce import FRAME, FrameBatcher, call_sink
 from sxtriage.relay.persist import Published
-from sxtriage.relay.stream import Broadcaster, envelope_items, issue_id_of, service_of
+from sxtriage.relay.stream import Broadcaster, envelope_events
 from sxtriage.sinks import DeltaSink, EventSink, HealthSink
 from sxtriage.store import Store
 
 INBOX_BATCHES = 20_000
 """Published batches the reader may have waiting; past it, it catches up from the store."""
 _PAGE = 500
-
-
-async def _call(sink: Any, value: Any) -> None:
-    if sink is None:
-        return
-    result = sink(value)
-    if inspect.isawaitable(result):
-        await result
 
 
 class InProcessRelay:
@@ -54,6 +47,7 @@ class InProcessRelay:
         *,
         projects: Mapping[int, str] | None = None,
         inbox: int = INBOX_BATCHES,
+        frame: float = FRAME,
     ) -> None:
         self.broadcaster = broadcaster
         self.store = store
@@ -62,6 +56,8 @@ class InProcessRelay:
         self.position = 0
         """The last envelope seq delivered (the stream's Last-Event-ID)."""
         self.received = 0
+        self.frame = frame
+        """Seconds: what arrives within one is delivered as one delta (`coalesce.py`)."""
         self._limit = inbox
         self._lock = threading.Lock()
         self._inbox: deque[list[Published]] = deque()
@@ -95,15 +91,16 @@ class InProcessRelay:
     ) -> None:
         self._loop = asyncio.get_running_loop()
         self._wake = asyncio.Event()
+        batch = FrameBatcher(on_delta, on_event, source=Source.RELAY, frame=self.frame)
         unsubscribe = self.broadcaster.listen(self._listener)
         try:
             self.position, issues = await local.relay_issues(self.store)
             upserts = [Issue.model_validate_json(text) for text in issues]
-            await _call(on_delta, IssueDelta(source=Source.RELAY, upserts=upserts))
+            await call_sink(on_delta, IssueDelta(source=Source.RELAY, upserts=upserts))
             self.health = SourceHealth(
                 name="relay", ok=True, last_success=utcnow(), detail="embedded in this process"
             )
-            await _call(on_health, self.health)
+            await call_sink(on_health, self.health)
             while True:
                 await self._wake.wait()
                 self._wake.clear()
@@ -113,36 +110,31 @@ class InProcessRelay:
                     self._inbox.clear()
                     overflowed, self._overflowed = self._overflowed, False
                 if overflowed:
-                    await self._catch_up(on_delta, on_event)
-                for batch in batches:
-                    await self._deliver(batch, on_delta, on_event)
+                    await self._catch_up(batch)
+                for published in batches:
+                    await self._deliver(published, batch)
         finally:
             unsubscribe()
+            batch.cancel()
 
-    async def _deliver(
-        self, batch: list[Published], on_delta: DeltaSink, on_event: EventSink | None
-    ) -> None:
-        for pub in batch:
+    async def _deliver(self, published: list[Published], batch: FrameBatcher) -> None:
+        for pub in published:
             if pub.seq and pub.seq <= self.position:
                 continue  # in the snapshot or caught up from the store already
             if pub.issues:
-                upserts = [Issue.model_validate_json(text) for text in pub.issues]
-                await _call(on_delta, IssueDelta(source=Source.RELAY, upserts=upserts))
+                batch.upsert(Issue.model_validate_json(text) for text in pub.issues)
             if pub.seq:
-                await self._envelope(pub.data, on_event)
+                self._envelope(pub.data, batch)
                 self.position = pub.seq
+            await batch.settle()
 
-    async def _envelope(self, data: str, on_event: EventSink | None) -> None:
-        parsed = envelope_items(data)
-        if parsed is None:
-            return
-        header, items = parsed
-        service = service_of(header, self.projects)
-        for ih, payload in items:
-            self.received += 1
-            await _call(on_event, to_event(payload, service=service, issue_id=issue_id_of(ih)))
+    def _envelope(self, data: str, batch: FrameBatcher) -> None:
+        events = envelope_events(data, self.projects)
+        self.received += len(events)
+        for event in events:
+            batch.event(event)
 
-    async def _catch_up(self, on_delta: DeltaSink, on_event: EventSink | None) -> None:
+    async def _catch_up(self, batch: FrameBatcher) -> None:
         """What a stream subscriber gets when it reconnects with Last-Event-ID: the issues
         changed after the position, then the envelopes after it (`relay/stream.py`)."""
         rows = await self.store.query(
@@ -151,7 +143,8 @@ class InProcessRelay:
         )
         if rows:
             upserts = [Issue.model_validate_json(r[0]) for r in rows]
-            await _call(on_delta, IssueDelta(source=Source.RELAY, upserts=upserts))
+            await batch.flush()  # one delivery of its own, whatever its size
+            await call_sink(batch.on_delta, IssueDelta(source=Source.RELAY, upserts=upserts))
         while True:
             rows = await self.store.query(
                 "SELECT seq, data FROM envelopes WHERE seq > ? ORDER BY seq LIMIT ?",
@@ -160,8 +153,9 @@ class InProcessRelay:
             if not rows:
                 return
             for seq, data in rows:
-                await self._envelope(data, on_event)
+                self._envelope(data, batch)
                 self.position = int(seq)
+                await batch.settle()
 
     async def aclose(self) -> None:
         """Nothing to close: the relay server is stopped by whoever started it."""

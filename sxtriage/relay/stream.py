@@ -14,9 +14,9 @@ gets the last `replay_default` envelopes, like Spotlight's buffer.
 
 A program that embeds the relay reads it without HTTP: `listen` hands it every batch
 as it is published, in the same order (`relay/inproc.py` does the same replay from the
-database as a reconnecting stream subscriber).  `envelope_items` / `service_of` read an
-envelope's data back, for both readers (`relay/client.py`, `relay/inproc.py`); the data
-is untrusted: anything not shaped as expected is skipped.
+database as a reconnecting stream subscriber).  `envelope_events` reads an envelope's
+data back as `Event`s, the one converter of both readers (`relay/client.py`,
+`relay/inproc.py`); the data is untrusted: anything not shaped as expected is skipped.
 """
 
 from __future__ import annotations
@@ -29,6 +29,8 @@ from typing import Any
 
 from aiohttp import web
 
+from sxtriage.models import Event
+from sxtriage.relay.normalize import to_event
 from sxtriage.relay.persist import Published
 from sxtriage.store import Store
 
@@ -295,3 +297,27 @@ def issue_id_of(item_header: Mapping[str, Any]) -> str | None:
     """The issue our relay grouped the event into (None for a transaction, or Spotlight)."""
     value = item_header.get("__sxtriage_issue_id")
     return value if isinstance(value, str) else None
+
+
+Grouper = Callable[[dict[str, Any], str], str]
+"""(event payload, service) → the issue id it groups into, for events no relay grouped."""
+
+
+def envelope_events(
+    data: str, projects: Mapping[int, str], *, group: Grouper | None = None
+) -> list[Event]:
+    """An envelope message's events and transactions as `Event`s, in item order; `group`
+    gives an issue to each error event our relay did not group (a Spotlight sidecar's).
+    Raises ValueError on text that is not JSON."""
+    parsed = envelope_items(data)
+    if parsed is None:
+        return []
+    header, items = parsed
+    service = service_of(header, projects)
+    events: list[Event] = []
+    for ih, payload in items:
+        issue_id = issue_id_of(ih)
+        if issue_id is None and group is not None and payload.get("type") != "transaction":
+            issue_id = group(payload, service)
+        events.append(to_event(payload, service=service, issue_id=issue_id))
+    return events
