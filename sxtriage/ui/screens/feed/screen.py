@@ -42,6 +42,8 @@ PREVIEW_MIN = 140
 PREVIEW_WIDTH_MIN = 48
 LIST_KEEP = 112
 """Columns from which the cursor's issue shows beside the list."""
+CHROME_EVERY = 0.25
+"""Seconds: live changes redraw the service bar and banner at most this often."""
 
 
 class FeedScreen(LoudWorkers, Screen[None]):
@@ -166,13 +168,16 @@ class FeedScreen(LoudWorkers, Screen[None]):
                 self.refresh_status()
 
     def _on_change(self, change: FeedChange) -> None:
+        """One feed change (a source delivers at most one per frame): the list, the status
+        line, the preview's head when its issue is among the changed ones."""
         self.issue_list.feed_changed(change)
         self.refresh_status()
-        if self.preview.display:
-            self.preview.issue_changed()
-        if not self._chrome_due:  # coalesce: one service-bar refresh per burst of deltas
+        preview = self.preview
+        if preview.display and preview.key is not None and _touches(change, preview.key):
+            preview.issue_changed()
+        if not self._chrome_due:  # the service bar follows a stream of changes 4× a second
             self._chrome_due = True
-            self.call_later(self._flush_chrome)
+            self.set_timer(CHROME_EVERY, self._flush_chrome)
 
     def _flush_chrome(self) -> None:
         self._chrome_due = False
@@ -393,3 +398,7 @@ class FeedScreen(LoudWorkers, Screen[None]):
             if issue is not None:
                 out.append(issue)
         return out
+
+
+def _touches(change: FeedChange, key: IssueKey) -> bool:
+    return key in change.changed or key in change.added or key in change.removed

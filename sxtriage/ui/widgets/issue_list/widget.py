@@ -136,6 +136,7 @@ class IssueList(ScrollView, can_focus=True):
         return self._pos
 
     def _sync_order(self) -> None:
+        old_key = self.cursor_key
         old_index = self.position(self.cursor_key)
         screen_row = None if old_index is None else old_index - int(self.scroll_y)
         self.order = self.feed.order
@@ -147,14 +148,25 @@ class IssueList(ScrollView, can_focus=True):
             new_index = fallback
         elif not self.order:
             self.cursor_key = None
-        self.virtual_size = Size(self.size.width, len(self.order) + 1)
+        self._set_rows(len(self.order))
         if new_index is not None and screen_row is not None:
             if 0 <= screen_row < self._page():
                 self.scroll_to(y=max(0, new_index - screen_row), animate=False, immediate=True)
             else:
                 self._scroll_cursor_into_view()
         self.refresh()
-        self.post_message(self.CursorMoved(self.cursor_key))
+        if self.cursor_key != old_key:
+            self.post_message(self.CursorMoved(self.cursor_key))
+
+    def _set_rows(self, rows: int) -> None:
+        """The scrollable height: one line per row plus the header.  A new row does not
+        re-lay-out the screen (assigning `virtual_size` would, for every widget on it):
+        only the scrollbar follows, and a layout happens when it appears or goes."""
+        size = Size(self.size.width, rows + 1)
+        if size == self.virtual_size:
+            return
+        self.set_reactive(IssueList.virtual_size, size)
+        self._scroll_update(size)  # scrollbar shown/hidden → Textual lays out; else repaint
 
     def set_paused(self, paused: bool) -> None:
         self.paused = paused
@@ -335,5 +347,5 @@ class IssueList(ScrollView, can_focus=True):
         return Strip(segments).adjust_cell_length(width, styles.base)
 
     def on_resize(self) -> None:
-        self.virtual_size = Size(self.size.width, len(self.order) + 1)
+        self._set_rows(len(self.order))
         self._scroll_cursor_into_view()
