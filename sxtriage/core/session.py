@@ -27,7 +27,7 @@ from sxtriage.core.events import (
     ViewsChanged,
     severity_of,
 )
-from sxtriage.core.store_io import Prefs, Writes, cache_ops, load_issues
+from sxtriage.core.store_io import CACHE_FIRST, CacheLoad, Prefs, Writes, cache_ops
 from sxtriage.core.tasks import TaskSet
 from sxtriage.core.views import ViewSections, load_sentry_views
 from sxtriage.feed import Feed, FeedChange
@@ -77,6 +77,8 @@ class Session:
         """Services this session started (an embedded relay); stopped last."""
         self.clock = clock
         self.prefs = Prefs(store)
+        self._cache_load: CacheLoad | None = None
+        """The cold start's read of the issue cache while its rest is pending."""
         self.correlator = Correlator()
         self.feed = Feed(
             services=list(settings.services),
@@ -156,14 +158,51 @@ class Session:
         self._emit(FeedChanged(change))
 
     # --- lifecycle -------------------------------------------------------------------------
-    def load_cache(self, limit: int = 20_000) -> int:
-        """Fill the feed from the store's issues table (cold start); returns the count."""
-        by_source = load_issues(self.store, limit)
+    def load_cache(self, limit: int = 20_000, *, first: int | None = CACHE_FIRST) -> int:
+        """Fill the feed from the store's issues table (cold start): the newest `first`
+        issues now (all of them with `first=None`), so the first frame shows them; the
+        rest come with `load_cache_rest`.  Returns the count loaded now."""
+        load = CacheLoad(self.store, limit, limit if first is None else first)
+        by_source = load.first()
+        self._cache_load = load if load.pending else None
         for source, issues in by_source.items():
             self.feed.apply(IssueDelta(source=source, upserts=issues))
         return sum(len(v) for v in by_source.values())
 
+    @property
+    def cache_loading(self) -> bool:
+        """Cached issues are still being read (the feed shows the newest so far)."""
+        return self._cache_load is not None
+
+    async def load_cache_rest(self) -> int:
+        """The cached issues `load_cache` left, read off the event loop and merged into
+        the feed as one delta (the current filter and sort apply to them); an issue a
+        source updated meanwhile keeps its newer data.  Done once (a later call returns
+        0); returns how many issues it added."""
+        load = self._cache_load
+        if load is None:
+            return 0
+        try:
+            by_source = await load.rest()
+        except (StoreError, sqlite3.Error) as exc:
+            by_source = {}
+            if self._cache_load is load:
+                log.warning("cached issues not read: %s", exc)
+                self.notify(f"Older cached issues not read: {exc}", "warning")
+        if self._cache_load is not load:  # another caller merged them meanwhile
+            return 0
+        self._cache_load = None
+        added, shown = 0, False
+        for source, issues in by_source.items():
+            fresh = [i for i in issues if i.key not in self.feed.issues]
+            added += len(fresh)
+            shown |= not self.feed.apply(IssueDelta(source=source, upserts=fresh)).empty
+        if not shown:  # the total and "loading" changed even if no row did
+            self._emit(FeedChanged(FeedChange(reordered=True)))
+        return added
+
     async def start(self) -> None:
+        await self.load_cache_rest()  # sources, outbox and correlator see the whole cache
         if self.triage is not None:
             try:
                 await self.triage.start()

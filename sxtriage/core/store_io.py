@@ -8,12 +8,15 @@ import asyncio
 import json
 import logging
 import sqlite3
+from collections.abc import Container, Iterable, Sequence
 from typing import Any
 
 from sxtriage.models import Issue, Source
 from sxtriage.store import Op, Store, StoreError
 
 log = logging.getLogger(__name__)
+Cached = dict[Source, list[Issue]]
+"""Cached issues per source, newest first."""
 PREF_PREFIX = "ui."
 FLUSH_SECONDS = 2.0
 _UPSERT = (
@@ -24,18 +27,75 @@ _UPSERT = (
 )
 
 
-def load_issues(store: Store, limit: int = 20_000) -> dict[Source, list[Issue]]:
-    """The cached issues, newest first, per source; a row that no longer parses is skipped
-    (written by an older version)."""
-    rows = store.query_sync("SELECT data FROM issues ORDER BY last_seen DESC LIMIT ?", (limit,))
-    by_source: dict[Source, list[Issue]] = {}
-    for row in rows:
+CACHE_FIRST = 500
+"""Cached issues read before the first frame: a screen of rows and a wide margin."""
+CACHE_SMALL_REST = 200
+"""A rest this small is read with the first part (a few milliseconds; the issue list would
+show that many late arrivals as new)."""
+_CACHE_ROWS = "SELECT source, id, data FROM issues ORDER BY last_seen DESC, rowid DESC LIMIT ?"
+"""Newest first; rowid breaks ties the way the index scan does, so both parts of a
+`CacheLoad` read the same order."""
+
+
+def _parse(rows: Iterable[Sequence[str]], skip: Container[tuple[str, str]] = ()) -> Cached:
+    """Rows (source, id, data) → issues per source, in row order; a row whose key is in
+    `skip` is not parsed, a row that no longer parses is left out (an older version's)."""
+    by_source: Cached = {}
+    for source, issue_id, data in rows:
+        if (source, issue_id) in skip:
+            continue
         try:
-            issue = Issue.model_validate_json(row[0])
+            issue = Issue.model_validate_json(data)
         except ValueError:
             continue
         by_source.setdefault(issue.source, []).append(issue)
     return by_source
+
+
+def load_issues(store: Store, limit: int = 20_000) -> Cached:
+    """The cached issues, newest first, per source, read at once; a row that no longer
+    parses is skipped (written by an older version)."""
+    return _parse(store.query_sync(_CACHE_ROWS, (limit,)))
+
+
+class CacheLoad:
+    """The issue cache of a cold start, read in two parts.
+
+    `first()` reads the newest `first` issues at once, for the first frame; when more are
+    cached, `rest()` reads and validates the others on a worker thread (neither SQLite nor
+    pydantic runs on the event loop) — the same query, leaving out the issues already
+    read, so both parts together are exactly what `load_issues` returns."""
+
+    def __init__(self, store: Store, limit: int = 20_000, first: int = CACHE_FIRST) -> None:
+        self.store = store
+        self.limit = limit
+        self.first_count = max(first, 0)
+        self.pending = False
+        """`first()` left issues for `rest()`."""
+        self._read: frozenset[tuple[str, str]] = frozenset()
+        self._rest: asyncio.Future[Cached] | None = None
+
+    def first(self) -> Cached:
+        """The newest issues (all of them when only a few more are cached)."""
+        want = min(self.limit, self.first_count + CACHE_SMALL_REST + 1)
+        rows = self.store.query_sync(_CACHE_ROWS, (want,))
+        if len(rows) < want or want >= self.limit:
+            return _parse(rows)
+        head = rows[: self.first_count]
+        self._read = frozenset((row[0], row[1]) for row in head)
+        self.pending = True
+        return _parse(head)
+
+    async def rest(self) -> Cached:
+        """The issues `first()` left, read once (every caller gets the same answer)."""
+        if not self.pending:
+            return {}
+        if self._rest is None:
+            self._rest = asyncio.ensure_future(self.store.read(self._read_rest))
+        return await asyncio.shield(self._rest)
+
+    def _read_rest(self, conn: sqlite3.Connection) -> Cached:
+        return _parse(conn.execute(_CACHE_ROWS, (self.limit,)), self._read)
 
 
 def cache_ops(issues: list[Issue]) -> list[Op]:

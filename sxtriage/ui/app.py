@@ -69,6 +69,15 @@ class SxTriageApp(TriageKeysMixin, JumpsMixin, UserCommandsMixin, LoudWorkers, A
             self.notify(line, severity="warning", timeout=8, markup=False)
         self._unsubscribe = self.session.subscribe(self._session_event)
         await self.push_screen(FeedScreen(self))
+        self.call_after_refresh(self._after_first_frame)
+
+    def _after_first_frame(self) -> None:
+        """Once the feed is on screen: the rest of the issue cache, then the sources (the
+        session's start waits for the cache), so neither delays the first frame."""
+        if self.session.cache_loading:
+            self.run_worker(
+                self.session.load_cache_rest(), name="Loading the cached issues", group="session"
+            )
         if self.start_session:
             self.run_worker(self.session.start(), name="Starting the session", group="session")
 
