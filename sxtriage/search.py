@@ -19,9 +19,11 @@ listed in `Query.server_only`, so the UI can say that they filter Sentry issues 
 from __future__ import annotations
 
 import fnmatch
+import operator
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from sxtriage.models import PRIORITIES, Issue, Level, Status
 
@@ -167,6 +169,12 @@ def _text_matcher(values: list[str]) -> Callable[[str | None], bool]:
     """Case-insensitive equality, with `*` wildcards."""
     exact = {v.lower() for v in values if "*" not in v}
     globs = [re.compile(fnmatch.translate(v.lower())) for v in values if "*" in v]
+    if not globs:
+
+        def equal(candidate: str | None) -> bool:
+            return candidate is not None and candidate.lower() in exact
+
+        return equal
 
     def match(candidate: str | None) -> bool:
         if candidate is None:
@@ -177,26 +185,32 @@ def _text_matcher(values: list[str]) -> Callable[[str | None], bool]:
     return match
 
 
+_COMPARE: dict[str, Callable[[int, int], bool]] = {
+    ">": operator.gt,
+    "<": operator.lt,
+    ">=": operator.ge,
+    "<=": operator.le,
+    "=": operator.eq,
+}
+
+
 def _numeric(key: str, value: str) -> Predicate:
     m = re.fullmatch(r"(>=|<=|>|<|=)?(\d+)", value)
     if m is None:
         raise SearchError(f"{key}:{value} needs a number, e.g. {key}:>10")
     op, n = m.group(1) or "=", int(m.group(2))
     attr = "count" if key == "times_seen" else "user_count"
-    ops: dict[str, Callable[[int], bool]] = {
-        ">": lambda x: x > n,
-        "<": lambda x: x < n,
-        ">=": lambda x: x >= n,
-        "<=": lambda x: x <= n,
-        "=": lambda x: x == n,
-    }
-    check = ops[op]
-    return lambda issue: check(getattr(issue, attr))
+    check = _COMPARE[op]
+    return lambda issue: check(getattr(issue, attr), n)
 
 
 def haystack(issue: Issue) -> str:
     """What free text is searched in: title, culprit, short id (lower-cased)."""
     return f"{issue.title}\n{issue.culprit}\n{issue.short_id}".lower()
+
+
+class Matcher(Protocol):
+    def __call__(self, issue: Issue, hay: str | None = None) -> bool: ...
 
 
 @dataclass
@@ -210,19 +224,54 @@ class Query:
     """Free-text terms (lower-cased) and whether each is negated."""
     server_only: list[str] = field(default_factory=list)
     """Terms only Sentry can evaluate ("age:-24h"): they match every issue here."""
+    matches: Matcher = field(init=False, repr=False, compare=False)
+    """`matches(issue, hay=None)`: the issue passes every term (`hay`: its `haystack`, when
+    the caller keeps them).  Made for the terms at creation: one call per issue, no
+    generator, the common one-term queries a single test."""
 
-    def matches(self, issue: Issue, hay: str | None = None) -> bool:
-        if self.needles:
-            if hay is None:
-                hay = haystack(issue)
-            for needle, negate in self.needles:
-                if (needle in hay) == negate:
-                    return False
-        return all(pred(issue) for pred in self.predicates)
+    def __post_init__(self) -> None:
+        self.matches = _matcher(tuple(self.needles), tuple(self.predicates))
 
     @property
     def empty(self) -> bool:
         return not self.predicates and not self.needles
+
+
+def _matcher(needles: tuple[tuple[str, bool], ...], preds: tuple[Predicate, ...]) -> Matcher:
+    if not needles and not preds:
+
+        def everything(issue: Issue, hay: str | None = None) -> bool:
+            return True
+
+        return everything
+    if not preds and len(needles) == 1 and not needles[0][1]:
+        needle = needles[0][0]
+
+        def text(issue: Issue, hay: str | None = None) -> bool:
+            return needle in (haystack(issue) if hay is None else hay)
+
+        return text
+    if not needles and len(preds) == 1:
+        pred = preds[0]
+
+        def one(issue: Issue, hay: str | None = None) -> bool:
+            return pred(issue)
+
+        return one
+
+    def every(issue: Issue, hay: str | None = None) -> bool:
+        if needles:
+            if hay is None:
+                hay = haystack(issue)
+            for needle, negate in needles:
+                if (needle in hay) == negate:
+                    return False
+        for pred in preds:  # noqa: SIM110 - a loop, not a generator per issue
+            if not pred(issue):
+                return False
+        return True
+
+    return every
 
 
 def compile_query(
