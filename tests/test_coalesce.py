@@ -141,20 +141,36 @@ class Sink:
         self.log.append(("event", [event.event_id]))
 
 
-async def test_the_first_message_goes_out_at_once_the_rest_of_the_frame_merged() -> None:
+async def test_a_quiet_source_delivers_at_the_end_of_the_loop_turn() -> None:
+    """What one turn brings (one chunk of the stream) goes out together, at once."""
     sink = Sink()
-    batch = FrameBatcher(sink.on_delta, sink.on_event, frame=3600)  # one long frame
-    for n in range(5):  # five messages: an issue, then its event
+    batch = FrameBatcher(sink.on_delta, sink.on_event)
+    batch.upsert([_issue(1)])  # the relay streams an issue, then the envelope with its event
+    await batch.settle()
+    batch.event(_event(1, "i1"))
+    await batch.settle()
+    assert sink.log == []  # not inside the turn
+    await _until(lambda: len(sink.log) == 2, "the delivery")
+    assert sink.log == [("delta", ["i1"]), ("event", ["e1"])]
+
+
+async def test_a_busy_source_delivers_once_per_frame_merged_issues_before_events() -> None:
+    sink = Sink()
+    batch = FrameBatcher(sink.on_delta, sink.on_event, frame=3600, burst=1)  # a long frame
+    batch.upsert([_issue(0)])
+    await batch.settle()
+    await _until(lambda: len(sink.log) == 1, "the first delivery")
+    for n in range(1, 5):  # four messages: an issue, then its event
         batch.upsert([_issue(n)])
         batch.event(_event(n, f"i{n}"))
         await batch.settle()
-    assert sink.log == [("delta", ["i0"]), ("event", ["e0"])]  # a quiet frame before
+        await asyncio.sleep(0.01)
     batch.upsert([_issue(1, "changed")])
     batch.delta(_delta(removals=("i2",)))
     await batch.settle()
-    assert len(sink.log) == 2  # still inside the frame
+    assert len(sink.log) == 1  # the frame is not over
     await batch.flush()
-    assert sink.log[2:] == [
+    assert sink.log[1:] == [
         ("delta", ["i1", "i3", "i4", "-i2"]),  # one delta for the frame, before its events
         ("event", ["e1"]),
         ("event", ["e2"]),
@@ -163,15 +179,17 @@ async def test_the_first_message_goes_out_at_once_the_rest_of_the_frame_merged()
     ]
 
 
-async def test_what_waits_goes_out_when_the_frame_ends() -> None:
+async def test_what_waits_goes_out_when_the_next_frame_allows() -> None:
     sink = Sink()
-    batch = FrameBatcher(sink.on_delta, sink.on_event, frame=0.05)
+    batch = FrameBatcher(sink.on_delta, sink.on_event, frame=0.05, burst=1)
     batch.upsert([_issue(0)])
     await batch.settle()
+    await _until(lambda: len(sink.log) == 1, "the first delivery")
     for n in range(1, 4):
         batch.upsert([_issue(n)])
         await batch.settle()
-    await _until(lambda: len(sink.log) == 2, "the frame's end")
+        await asyncio.sleep(0)
+    await _until(lambda: len(sink.log) == 2, "the next frame")
     assert sink.log == [("delta", ["i0"]), ("delta", ["i1", "i2", "i3"])]
 
 
@@ -194,9 +212,7 @@ async def test_a_burst_goes_out_in_bounded_deliveries_with_the_loop_free_between
     try:
         await asyncio.sleep(0)
         batch = FrameBatcher(on_delta, None, frame=3600, cap=100)
-        batch.upsert([_issue(-1)])
-        await batch.settle()  # the first: at once
-        for n in range(450):
+        for n in range(450):  # one burst, read without a pause
             batch.upsert([_issue(n)])
             await batch.settle()
         await batch.flush()
@@ -205,32 +221,28 @@ async def test_a_burst_goes_out_in_bounded_deliveries_with_the_loop_free_between
     finally:
         ticker.cancel()
     sizes = [n for n, _ in seen]
-    assert sum(sizes) == 1 + 450 + 250
+    assert sum(sizes) == 450 + 250
     assert max(sizes) <= 100
-    assert sizes[:5] == [1, 100, 100, 100, 100]
+    assert sizes == [100, 100, 100, 100, 50, 100, 100, 50]
     at = [t for _, t in seen]
-    assert sizes[-3:] == [100, 100, 50]
-    for run in (at[1:6], at[-3:]):  # the cap deliveries; the pieces of the big change
+    for run in (at[:5], at[-3:]):  # the cap deliveries; the pieces of the big change
         assert all(b > a for a, b in itertools.pairwise(run))  # other work ran between
 
 
-async def test_an_error_in_a_frame_end_delivery_reaches_the_source() -> None:
+async def test_an_error_in_a_scheduled_delivery_reaches_the_source() -> None:
     calls = 0
 
     def on_delta(delta: IssueDelta) -> None:
         nonlocal calls
         calls += 1
-        if calls == 2:
-            raise RuntimeError("the sink fell over")
+        raise RuntimeError("the sink fell over")
 
-    batch = FrameBatcher(on_delta, None, frame=0.02)
+    batch = FrameBatcher(on_delta, None)
     batch.upsert([_issue(0)])
-    await batch.settle()
-    batch.upsert([_issue(1)])
-    await batch.settle()  # waits for the frame's end, where the sink raises
-    await _until(lambda: calls == 2, "the frame-end delivery")
+    await batch.settle()  # delivered at the end of the turn, where the sink raises
+    await _until(lambda: calls == 1, "the delivery")
     await asyncio.sleep(0)
-    batch.upsert([_issue(2)])
+    batch.upsert([_issue(1)])
     with pytest.raises(RuntimeError, match="fell over"):
         await batch.settle()
 

@@ -191,8 +191,11 @@ async def test_what_the_reader_has_is_not_delivered_twice(relay: RelayServer) ->
     reader = InProcessRelay(relay.broadcaster, relay.store)
     reader.position = int(rows[0][0])
     batch = [Published(int(seq), data, [issue]) for seq, data in rows]
-    frames = FrameBatcher(*_recorder(log), frame=0)  # every message delivered on its own
-    await reader._deliver([*batch, Published(0, "", [issue])], frames)
+    frames = FrameBatcher(*_recorder(log))
+    await reader._deliver(batch, frames)
+    await frames.flush()
+    await reader._deliver([Published(0, "", [issue])], frames)
+    await frames.flush()
     kinds = [k for k, _, _ in log]
     assert kinds == ["issue", "event", "issue"]  # the second envelope, then the seq-0 change
     assert reader.position == int(rows[1][0])

@@ -6,15 +6,18 @@ requests a second; merged per frame the session, the feed and the UI do one appl
 one repaint per frame whatever the rate.  Both relay sources (`client.py` over SSE,
 `inproc.py` in-process) hand every message to a `FrameBatcher`:
 
-- the first message after a quiet frame goes out at once (no added latency at low rates);
-  the ones that follow within `frame` seconds wait for the frame's end and go out merged;
+- quiet (fewer than one delivery per frame lately): what arrived in this turn of the event
+  loop (one chunk of the stream, one wake-up of the in-process inbox) goes out at the end
+  of the turn, so a low rate pays no added latency;
+- busy: one delivery per frame at most (one allowance per `frame`, `burst` saved up at
+  most); what arrives meanwhile waits and goes out merged;
 - merge: upserts keyed by issue id, the last one wins; a removal after an upsert wins
   (and an upsert after a removal brings the issue back); first-seen order is kept;
-- a frame's issue changes are delivered before its events, so an event's issue is in the
-  feed when the event arrives (the stream's own order: an issue before its envelope);
-- bounded: once `cap` issues or events wait, they go out at once and the batcher yields
-  to the loop, so a burst (a replay, a reconnect) is many bounded frames with keystrokes
-  and repaints between them, never one giant frame.
+- a delivery's issue changes come before its events, so an event's issue is in the feed
+  when the event arrives (the stream's own order: an issue before its envelope);
+- bounded: once `cap` issues or events wait they go out at once, in deliveries of at most
+  `cap` changes with the loop free between them, so a burst (a replay, a reconnect) is
+  many bounded frames with keystrokes and repaints between them, never one giant frame.
 """
 
 from __future__ import annotations
@@ -87,8 +90,8 @@ class DeltaMerge:
 class FrameBatcher:
     """Collects one source's deltas and events; delivers them at most once per frame.
 
-    The source calls `delta` / `event` for what one message carried, then `settle`
-    once per message; `flush` delivers what waits now (before a snapshot, at the end)."""
+    The source calls `delta` / `upsert` / `event` for what one message carried, then
+    `settle`; `flush` delivers what waits now (before a snapshot); `cancel` drops it."""
 
     def __init__(
         self,
@@ -98,19 +101,23 @@ class FrameBatcher:
         source: Source = Source.RELAY,
         frame: float = FRAME,
         cap: int = CAP,
+        burst: float = 2.0,
     ) -> None:
         self.on_delta = on_delta
         self.on_event = on_event
         self.frame = frame
         self.cap = max(1, cap)
+        self.burst = max(1.0, burst)
+        self._allowance = self.burst
+        """Deliveries that may go out without waiting (one more per frame, up to burst)."""
+        self._stamp = float("-inf")
         self._merge = DeltaMerge(source)
         self._events: list[Event] = []
-        self._last = float("-inf")
         self._timer: asyncio.TimerHandle | None = None
         self._lock = asyncio.Lock()
         self._flushing: set[asyncio.Task[None]] = set()
         self._failed: BaseException | None = None
-        """A sink's error in a frame-end delivery: raised in the source's task next."""
+        """A sink's error in a scheduled delivery: raised in the source's task next."""
 
     @property
     def waiting(self) -> int:
@@ -126,22 +133,35 @@ class FrameBatcher:
     def event(self, event: Event) -> None:
         self._events.append(event)
 
+    def _refill(self, now: float) -> None:
+        if self.frame <= 0:
+            self._allowance = self.burst
+        else:
+            self._allowance = min(self.burst, self._allowance + (now - self._stamp) / self.frame)
+        self._stamp = now
+
     async def settle(self) -> None:
-        """After a message: deliver now (a quiet frame before, or the cap reached), else
-        at the frame's end."""
+        """After a message: the cap reached, deliver now; else schedule the delivery (at
+        the end of this loop turn when allowed, else when the next frame allows one).
+        While a delivery is under way (a sink that awaits) the source waits for it: a slow
+        sink slows the source down instead of letting work pile up."""
+        if self._flushing:
+            await asyncio.wait(set(self._flushing))
         if self._failed is not None:
             failed, self._failed = self._failed, None
             raise failed
         if not self.waiting:
             return
-        loop = asyncio.get_running_loop()
         if len(self._merge) >= self.cap or len(self._events) >= self.cap:
             await self.flush()
             await asyncio.sleep(0)  # a burst: let keys and a repaint in between frames
-        elif loop.time() - self._last >= self.frame:
-            await self.flush()
-        elif self._timer is None:
-            self._timer = loop.call_at(self._last + self.frame, self._due)
+            return
+        if self._timer is not None:
+            return  # a delivery is scheduled: this message goes with it
+        loop = asyncio.get_running_loop()
+        self._refill(loop.time())
+        wait = 0.0 if self._allowance >= 1 else (1 - self._allowance) * self.frame
+        self._timer = loop.call_later(wait, self._due)
 
     def _due(self) -> None:
         self._timer = None
@@ -164,20 +184,18 @@ class FrameBatcher:
                 self._timer = None
             if not self.waiting:
                 return
-            loop = asyncio.get_running_loop()
+            self._refill(asyncio.get_running_loop().time())
+            self._allowance = max(0.0, self._allowance - 1)
             while (delta := self._merge.take(self.cap)) is not None:
-                self._last = loop.time()
                 await call_sink(self.on_delta, delta)
                 if len(self._merge):
                     await asyncio.sleep(0)
             events, self._events = self._events, []
-            if events:
-                self._last = loop.time()
             for event in events:
                 await call_sink(self.on_event, event)
 
     def cancel(self) -> None:
-        """Drop what waits and stop the frame timer (the source was stopped)."""
+        """Drop what waits and stop the scheduled delivery (the source was stopped)."""
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
