@@ -7,10 +7,9 @@ is raised as `ConfigError` with one line naming the file/key and the fix.
 
 from __future__ import annotations
 
-import configparser
 import os
 import re
-import tomllib
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlsplit
@@ -287,6 +286,8 @@ Layer = tuple[str, dict[str, Any]]
 def _read_sentryclirc(path: Path) -> dict[str, Any]:
     if not path.exists():
         return {}
+    import configparser
+
     parser = configparser.ConfigParser(interpolation=None)
     try:
         parser.read_string(path.read_text(encoding="utf-8"), source=str(path))
@@ -331,6 +332,8 @@ def _read_toml(path: Path, *, required: bool) -> dict[str, Any]:
         if required:
             raise ConfigError(f"{path}: config file not found; check the --config path")
         return {}
+    import tomllib
+
     try:
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as exc:
@@ -396,8 +399,9 @@ def _read_env(env: dict[str, str]) -> dict[str, Any]:
     return out
 
 
-class LoadedSettings(BaseModel):
-    model_config = ConfigDict(arbitrary_types_allowed=True)
+@dataclass
+class LoadedSettings:
+    """The validated settings with where each came from (built here, never from input)."""
 
     settings: Settings
     origins: dict[str, str]

@@ -1,19 +1,28 @@
-"""`sxtriage doctor` checks and `sxtriage config show` rendering (tokens redacted)."""
+"""`sxtriage doctor` checks and `sxtriage config show` rendering (tokens redacted).
+
+Each check imports what it needs when it runs: a Sentry URL that takes no TCP connection
+is reported from a plain socket probe, without loading httpx and the Sentry client.
+"""
 
 from __future__ import annotations
 
-import asyncio
+import errno
 import json
+import os
 import socket
+import sys
+import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
 
 from sxtriage import secrets
-from sxtriage.config import LoadedSettings, Settings
 from sxtriage.logs import log_path
 
 if TYPE_CHECKING:
+    from sxtriage.config import LoadedSettings, Settings
     from sxtriage.sentry.client import SentryClient
 
 
@@ -67,7 +76,13 @@ def run_checks(s: Settings, *, timeout: float = 3.0) -> Iterator[Check]:
         s.sentry_org or "missing",
         "set SENTRY_ORG or [sentry] org in config.toml",
     )
-    yield from asyncio.run(_server_checks(s, token, timeout))
+    unreachable = tcp_unreachable(s.sentry_url, timeout)
+    if unreachable:
+        yield _unreachable(s, unreachable)
+    else:
+        import asyncio
+
+        yield from asyncio.run(_server_checks(s, token, timeout))
     yield _relay_port_check(s)
     backend = secrets.backend_name()
     yield Check("keyring", True, backend)
@@ -80,6 +95,97 @@ def run_checks(s: Settings, *, timeout: float = 3.0) -> Iterator[Check]:
     )
     yield _data_dir_check(s)
     yield Check("log file", True, str(log_path()))
+
+
+def _unreachable(s: Settings, reason: str) -> Check:
+    return Check(
+        "sentry url",
+        False,
+        f"{s.sentry_url} unreachable ({reason})",
+        "check the network or SENTRY_URL",
+    )
+
+
+_PROXY_VARS = {"http_proxy", "https_proxy", "all_proxy"}
+_IN_PROGRESS = {errno.EINPROGRESS, errno.EWOULDBLOCK, errno.EAGAIN}
+
+
+def tcp_unreachable(url: str, timeout: float) -> str | None:
+    """ "ConnectError" (no such host; every address refused) or "ConnectTimeout" (no
+    address answered within timeout), as httpx would name it; None when an address took
+    the connection or only httpx can tell (a proxy from the environment, Windows, an odd URL).
+    """
+    if sys.platform == "win32":
+        return None  # a refused non-blocking connect is not signalled as writable there
+    if any(v and k.lower() in _PROXY_VARS for k, v in os.environ.items()):
+        return None
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+    except ValueError:
+        return None
+    if not host:
+        return None
+    deadline = time.monotonic() + timeout
+    result: list[str | None] = []
+    probe = threading.Thread(
+        target=lambda: result.append(_connect_any(host, port, deadline)),
+        name="doctor-probe",
+        daemon=True,  # a resolver that hangs past the deadline must not hold the exit
+    )
+    probe.start()
+    probe.join(timeout)
+    return result[0] if result else "ConnectTimeout"
+
+
+def _connect_any(host: str, port: int, deadline: float) -> str | None:
+    """Connect to every address of host at once; None as soon as one connects."""
+    import selectors
+
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except socket.gaierror:
+        return "ConnectError"
+    except (OSError, UnicodeError):
+        return None
+    sel = selectors.DefaultSelector()
+    try:
+        for family, kind, proto, _, addr in infos:
+            try:
+                sock = socket.socket(family, kind, proto)
+            except OSError:
+                continue
+            sock.setblocking(False)
+            try:
+                err = sock.connect_ex(addr)
+            except OSError:
+                sock.close()
+                continue
+            if err == 0:
+                sock.close()
+                return None
+            if err in _IN_PROGRESS:
+                sel.register(sock, selectors.EVENT_WRITE)
+            else:
+                sock.close()
+        while sel.get_map():
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return "ConnectTimeout"
+            for key, _ in sel.select(remaining):
+                sock = key.fileobj
+                assert isinstance(sock, socket.socket)
+                err = sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
+                sel.unregister(sock)
+                sock.close()
+                if err == 0:
+                    return None
+        return "ConnectError"
+    finally:
+        for key in list(sel.get_map().values()):
+            key.fileobj.close()  # type: ignore[union-attr]
+        sel.close()
 
 
 async def _bugsink(client: SentryClient) -> bool:
@@ -115,14 +221,7 @@ async def _server_checks(s: Settings, token: str | None, request_timeout: float)
         try:
             resp = await client.t.http.get("/api/0/")
         except (httpx.HTTPError, httpx.InvalidURL) as exc:
-            out.append(
-                Check(
-                    "sentry url",
-                    False,
-                    f"{s.sentry_url} unreachable ({type(exc).__name__})",
-                    "check the network or SENTRY_URL",
-                )
-            )
+            out.append(_unreachable(s, type(exc).__name__))
             return out
         out.append(Check("sentry url", True, f"{s.sentry_url} answered {resp.status_code}"))
         if resp.status_code == 404 and await _bugsink(client):
