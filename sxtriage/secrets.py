@@ -7,12 +7,12 @@ keyring is imported only when a token is really looked up in it.  Finding keyrin
 backend imports every backend it knows (on Linux the macOS one alone costs tens of ms),
 so the answer is remembered per machine in `keyring-backend.json` beside the fallback
 file, with a fingerprint of what decides it: platform, host, Python, the installed
-packages, PYTHON_KEYRING_BACKEND, the D-Bus session and its service files, keyringrc.cfg.
-A later run imports just the remembered backend and checks it is still viable, or, when
-the answer was "none", reads the file without importing keyring at all.  A changed
-fingerprint, a record older than a day, or a backend that no longer loads means keyring's
-own discovery and a new record.  Storing or deleting a token always asks keyring afresh,
-and so does a token missing from the file while a D-Bus session could offer a keyring.
+distributions, PYTHON_KEYRING_BACKEND, the D-Bus session and its service files and
+keyringrc.cfg.  A later run imports just the remembered backend and checks it is still
+viable, or, when the answer was "none", reads the file without importing keyring at all.
+A changed fingerprint, a record older than a day, or a backend that no longer loads means
+keyring's own discovery and a new record.  Storing or deleting a token always asks keyring
+afresh, and so does a token missing from the file while a D-Bus session could offer one.
 """
 
 from __future__ import annotations
@@ -114,6 +114,18 @@ def _mtime(path: str | Path) -> str:
         return "-"
 
 
+def _distributions(entry: str) -> str:
+    """A digest of the *.dist-info / *.egg-info names in a sys.path directory."""
+    import zlib
+
+    try:
+        with os.scandir(entry or ".") as it:
+            names = sorted(e.name for e in it if e.name.endswith((".dist-info", ".egg-info")))
+    except OSError:
+        return "-"
+    return f"{len(names)}:{zlib.crc32(chr(10).join(names).encode()):08x}"
+
+
 def _keyringrc() -> Path:
     """keyring's config file (keyring.util.platform_.config_root() / keyringrc.cfg)."""
     if sys.platform == "win32":
@@ -137,10 +149,10 @@ def fingerprint() -> dict[str, str]:
         "DBUS_SESSION_BUS_ADDRESS": env.get("DBUS_SESSION_BUS_ADDRESS", ""),
         "keyringrc": f"{rc} {_mtime(rc)}",
     }
-    # installing or removing a package (keyring, a backend plugin) changes its directory;
+    # the distributions installed on each path entry (keyring's version, backend plugins);
     # sys.path[0] is the script's directory or the working directory, not an install
     for entry in sys.path[1:]:
-        out[f"path {entry}"] = _mtime(entry or ".")
+        out[f"path {entry}"] = _distributions(entry)
     # a Secret Service / KWallet provider installed later adds a D-Bus service file
     for services in (
         "/usr/share/dbus-1/services",

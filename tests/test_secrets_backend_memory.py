@@ -154,6 +154,21 @@ def test_stale_record_is_rediscovered_and_rewritten(
     assert time.time() - record.saved_at < 60
 
 
+def test_installing_a_distribution_changes_the_fingerprint(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    site = tmp_path / "site-packages"
+    site.mkdir()
+    monkeypatch.setattr(sys, "path", [*sys.path, str(site)])
+    before = secrets.fingerprint()
+    (site / "notes.txt").write_text("not a distribution")
+    assert secrets.fingerprint() == before
+    (site / "keyrings.alt-5.0.2.dist-info").mkdir()
+    assert secrets.fingerprint() != before
+    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.null.Keyring")
+    assert secrets.fingerprint()["PYTHON_KEYRING_BACKEND"] == "keyring.backends.null.Keyring"
+
+
 def test_unreadable_record_is_rediscovered(
     no_backend_yet: list[int], monkeypatch: pytest.MonkeyPatch
 ) -> None:
