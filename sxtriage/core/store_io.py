@@ -1,6 +1,6 @@
 """What the session keeps in the store besides the outbox: the Sentry issue cache (a cold
-start shows the last known issues at once), the UI's preferences and the audit log of
-alerts (the handoff report reads it)."""
+start shows the newest known issues at once, the rest right after), the UI's preferences
+and the audit log of alerts (the handoff report reads it)."""
 
 from __future__ import annotations
 

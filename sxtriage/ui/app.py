@@ -57,14 +57,20 @@ class SxTriageApp(TriageKeysMixin, JumpsMixin, UserCommandsMixin, LoudWorkers, A
         self.user_themes = {t.name for t in themes}
         for theme in themes:
             self.register_theme(theme)
+        # The theme before the first frame: set on mount, it would restyle the whole
+        # screen once more (Textual re-parses the CSS for a new theme).
+        self._theme_wanted = self._wanted_theme()
+        self.theme, theme_note = self._theme_named(self._theme_wanted)
+        if theme_note:
+            self.theme_errors.append(theme_note)
         self._quit_armed = False
         self._unsubscribe: Callable[[], None] | None = None
 
     # --- lifecycle ------------------------------------------
     async def on_mount(self) -> None:
         self.set_keymap(self.keymap_overrides)
-        wanted = self.session.prefs.get("theme") or self.session.settings.theme
-        self.theme = self._known_theme(wanted)
+        if (wanted := self._wanted_theme()) != self._theme_wanted:  # chosen since __init__
+            self.theme = self._known_theme(wanted)
         for line in [*self.keymap_errors, *self.theme_errors, *self.session.alert_errors]:
             self.notify(line, severity="warning", timeout=8, markup=False)
         self._unsubscribe = self.session.subscribe(self._session_event)
@@ -90,12 +96,21 @@ class SxTriageApp(TriageKeysMixin, JumpsMixin, UserCommandsMixin, LoudWorkers, A
         if isinstance(event, Notice):
             self.notify(event.message, severity=event.severity, markup=False)
 
-    def _known_theme(self, name: str | None) -> str:
+    def _wanted_theme(self) -> str | None:
+        return self.session.prefs.get("theme") or self.session.settings.theme
+
+    def _theme_named(self, name: str | None) -> tuple[str, str | None]:
+        """The theme to show for `name`, and why not that one when it is unknown."""
         if name and name in self.available_themes:
-            return name
-        if name:
-            self.notify(f"Unknown theme {name!r}; using {DEFAULT_THEME}", severity="warning")
-        return DEFAULT_THEME if DEFAULT_THEME in self.available_themes else "textual-dark"
+            return name, None
+        fallback = DEFAULT_THEME if DEFAULT_THEME in self.available_themes else "textual-dark"
+        return fallback, f"Unknown theme {name!r}; using {fallback}" if name else None
+
+    def _known_theme(self, name: str | None) -> str:
+        theme, note = self._theme_named(name)
+        if note:
+            self.notify(note, severity="warning", markup=False)
+        return theme
 
     def choose_theme(self, name: str) -> None:
         self.theme = self._known_theme(name)
