@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import gc
+import os
 import socket
+import subprocess
+import sys
 from pathlib import Path
 
 from click.testing import CliRunner
@@ -108,3 +112,58 @@ def test_config_show_hides_forward_dsn_keys(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     assert "f00dsecretkey" not in result.output
     assert '"api": "https://****@o1.ingest.example/42"' in result.output
+
+
+def _program(args: list[str], home: Path, **env: str) -> subprocess.CompletedProcess[str]:
+    """sxtriage as a user runs it: its own process, arguments from sys.argv."""
+    base = {k: v for k, v in os.environ.items() if not k.startswith(("SENTRY_", "GITHUB_"))}
+    base.pop("DBUS_SESSION_BUS_ADDRESS", None)
+    return subprocess.run(
+        [sys.executable, "-m", "sxtriage.cli", *args],
+        env={
+            **base,
+            "HOME": str(home),
+            "XDG_CONFIG_HOME": str(home / ".config"),
+            "XDG_DATA_HOME": str(home / ".local" / "share"),
+            "SXTRIAGE_LOG_DIR": str(home / "log"),
+            "PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring",
+            **env,
+        },
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def test_quick_commands_as_the_program(isolated_home: Path) -> None:
+    env = {"SENTRY_AUTH_TOKEN": TOKEN, "SENTRY_ORG": "acme"}
+    shown = _program(["config", "show"], isolated_home, **env)
+    assert shown.returncode == 0, shown.stderr
+    assert "sentry_token = ********abcd    # from env" in shown.stdout
+    url = f"http://127.0.0.1:{closed_port()}"
+    checked = _program(
+        ["--data-dir", str(isolated_home / "data"), "doctor", "--timeout", "1"],
+        isolated_home,
+        SENTRY_URL=url,
+        SXTRIAGE_RELAY_PORT=str(closed_port()),
+        **env,
+    )
+    assert checked.returncode == 1, checked.stderr
+    assert f"✗ sentry url: {url} unreachable (ConnectError)" in checked.stdout
+    assert "✓ data dir" in checked.stdout
+    bad = _program(["config", "show"], isolated_home, SENTRY_URL="ftp://x", **env)
+    assert bad.returncode == 2
+    assert "is not an http(s) URL" in bad.stderr
+    assert "Traceback" not in bad.stderr
+    helped = _program(["--help"], isolated_home)
+    assert helped.returncode == 0 and "doctor" in helped.stdout
+
+
+def test_called_from_python_gc_is_left_alone() -> None:
+    frozen = gc.get_freeze_count()
+    result = CliRunner().invoke(main, ["--help"])
+    assert result.exit_code == 0
+    result = CliRunner().invoke(main, ["config", "show"], env={"SENTRY_AUTH_TOKEN": TOKEN})
+    assert result.exit_code == 0, result.output
+    assert gc.isenabled()
+    assert gc.get_freeze_count() == frozen
