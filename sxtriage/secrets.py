@@ -368,11 +368,9 @@ def set_secret(name: str, value: str, *, quiet: bool = False) -> str:
 
 def _lookup(backend: _Reader | None, name: str) -> str | None:
     if backend is not None:
-        from keyring.errors import KeyringError
-
         try:
             value = backend.get_password(APP_NAME, name)
-        except KeyringError:
+        except Exception:  # a locked or broken keyring: the file may still have it
             value = None
         if value:
             return value

@@ -191,6 +191,17 @@ def test_remembered_backend_is_used_without_discovery(
     assert no_backend_yet == []
 
 
+def test_a_broken_keyring_still_leaves_the_file(
+    no_backend_yet: list[int], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    store = tmp_path / "a.json"
+    store.write_text("{not json")  # get_password raises
+    monkeypatch.setenv(STORE_A, str(store))
+    _record(A)
+    secrets._write_file({"sentry_token": "tok-in-the-file-7777"})
+    assert secrets.get_secret(secrets.SENTRY) == "tok-in-the-file-7777"
+
+
 def test_remembered_chain_reads_its_members_in_order(
     no_backend_yet: list[int], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
