@@ -128,9 +128,17 @@ def tcp_unreachable(url: str, timeout: float) -> str | None:
     if not host:
         return None
     deadline = time.monotonic() + timeout
+    try:  # an address, not a name: nothing to resolve, nothing that can hang
+        numeric = socket.getaddrinfo(
+            host, port, type=socket.SOCK_STREAM, flags=socket.AI_NUMERICHOST
+        )
+    except (OSError, UnicodeError):
+        pass
+    else:
+        return _connect_any(numeric, deadline)
     result: list[str | None] = []
     probe = threading.Thread(
-        target=lambda: result.append(_connect_any(host, port, deadline)),
+        target=lambda: result.append(_resolve_and_connect(host, port, deadline)),
         name="doctor-probe",
         daemon=True,  # a resolver that hangs past the deadline must not hold the exit
     )
@@ -139,16 +147,31 @@ def tcp_unreachable(url: str, timeout: float) -> str | None:
     return result[0] if result else "ConnectTimeout"
 
 
-def _connect_any(host: str, port: int, deadline: float) -> str | None:
-    """Connect to every address of host at once; None as soon as one connects."""
-    import selectors
+_AddrInfo = list[
+    tuple[
+        socket.AddressFamily,
+        socket.SocketKind,
+        int,
+        str,
+        tuple[str, int] | tuple[str, int, int, int],
+    ]
+]
 
+
+def _resolve_and_connect(host: str, port: int, deadline: float) -> str | None:
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except socket.gaierror:
         return "ConnectError"
     except (OSError, UnicodeError):
         return None
+    return _connect_any(infos, deadline)
+
+
+def _connect_any(infos: _AddrInfo, deadline: float) -> str | None:
+    """Connect to every address at once; None as soon as one connects."""
+    import selectors
+
     sel = selectors.DefaultSelector()
     try:
         for family, kind, proto, _, addr in infos:

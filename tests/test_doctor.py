@@ -52,6 +52,13 @@ def test_refused_everywhere_is_a_connect_error() -> None:
 
 def test_a_listener_leaves_the_answer_to_httpx(listening: int) -> None:
     assert doctor.tcp_unreachable(f"http://127.0.0.1:{listening}", 2.0) is None
+    assert doctor.tcp_unreachable(f"http://localhost:{listening}", 2.0) is None  # resolved
+
+
+def _not_numeric(flags: object) -> None:
+    """What getaddrinfo does with a name and AI_NUMERICHOST: refuse at once."""
+    if isinstance(flags, int) and flags & socket.AI_NUMERICHOST:
+        raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
 
 
 def test_unknown_host_is_a_connect_error(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -65,7 +72,8 @@ def test_unknown_host_is_a_connect_error(monkeypatch: pytest.MonkeyPatch) -> Non
 def test_a_resolver_that_hangs_is_a_timeout(monkeypatch: pytest.MonkeyPatch) -> None:
     release = threading.Event()
 
-    def hang(*args: object, **kwargs: object) -> object:
+    def hang(*args: object, flags: object = 0, **kwargs: object) -> object:
+        _not_numeric(flags)
         release.wait(10)
         raise socket.gaierror(socket.EAI_AGAIN, "try again")
 
