@@ -8,11 +8,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Container
 from datetime import datetime
+from math import ceil
 
 from rich.segment import Segment
 from rich.style import Style
 from textual import events
-from textual.geometry import Size
+from textual.geometry import Region, Size
 from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
@@ -20,6 +21,7 @@ from textual.strip import Strip
 from sxtriage.feed import Feed, FeedChange
 from sxtriage.models import PRIORITIES, Issue, IssueKey
 from sxtriage.ui.bindings import bindings
+from sxtriage.ui.text import relative
 from sxtriage.ui.theme import palette_of
 from sxtriage.ui.widgets.issue_list.rows import (
     NO_NOTE,
@@ -32,6 +34,8 @@ from sxtriage.ui.widgets.issue_list.rows import (
 )
 
 FLASH_SECONDS = 2.0
+ROW_CACHE = 1000
+"""Drawn rows kept for reuse (a few screens' worth; emptied when full)."""
 
 
 class IssueList(ScrollView, can_focus=True):
@@ -102,6 +106,10 @@ class IssueList(ScrollView, can_focus=True):
         self.new_while_paused: set[IssueKey] = set()
         self._fresh: dict[IssueKey, float] = {}
         self._styles: RowStyles | None = None
+        self._drawing_width: int | None = None
+        self._rows: dict[IssueKey, tuple[Issue, RowStyles, tuple[object, ...], Strip]] = {}
+        """Each drawn row's strip and what it was drawn from: live updates shift rows down
+        the screen, and a row whose issue and look did not change is not built again."""
 
     # --- data ------------------------------------------
     def position(self, key: IssueKey | None) -> int | None:
@@ -163,9 +171,12 @@ class IssueList(ScrollView, can_focus=True):
         re-lay-out the screen (assigning `virtual_size` would, for every widget on it):
         only the scrollbar follows, and a layout happens when it appears or goes."""
         size = Size(self.size.width, rows + 1)
-        if size == self.virtual_size:
+        old = self.virtual_size
+        if size == old:
             return
         self.set_reactive(IssueList.virtual_size, size)
+        if size.width == old.width and _thumb(self, old.height) == _thumb(self, size.height):
+            return  # the scrollbar would be drawn exactly as it is: no repaint of it
         self._scroll_update(size)  # scrollbar shown/hidden → Textual lays out; else repaint
 
     def set_paused(self, paused: bool) -> None:
@@ -300,7 +311,16 @@ class IssueList(ScrollView, can_focus=True):
 
     def _width(self) -> int:
         """The cells a row may use: the vertical scrollbar takes its own."""
+        if self._drawing_width is not None:
+            return self._drawing_width
         return self.scrollable_content_region.width
+
+    def render_lines(self, crop: Region) -> list[Strip]:
+        self._drawing_width = self.scrollable_content_region.width  # once per draw
+        try:
+            return super().render_lines(crop)
+        finally:
+            self._drawing_width = None
 
     def trend(self, issue: Issue) -> list[int]:
         """The 24 h hourly counts: Sentry's own series, else what the feed counted."""
@@ -329,23 +349,55 @@ class IssueList(ScrollView, can_focus=True):
             return Strip([Segment("  (gone)", styles.base + styles.dim)]).adjust_cell_length(
                 width, styles.base
             )
+        now = self.now()
         pending = self.pending() if self.pending is not None else ()
+        note = self.note(issue) if self.note is not None else NO_NOTE
+        trend = self.trend(issue) if width >= TREND_MIN else None
+        flags = (
+            key == self.cursor_key,
+            key in self.marks,
+            key in self._fresh,
+            self.feed.leaving(key),
+            key in pending,
+        )
+        ages = (relative(issue.first_seen, now), relative(issue.last_seen, now))
+        look = (width, ident, flags, ages, note, tuple(trend) if trend else None)
+        cached = self._rows.get(key)
+        if cached is not None and cached[0] is issue and cached[1] is styles and cached[2] == look:
+            return cached[3]  # the same issue drawn the same way: its row has only moved
         segments = row_segments(
             issue,
             width,
             styles,
-            now=self.now(),
-            cursor=key == self.cursor_key,
-            marked=key in self.marks,
-            fresh=key in self._fresh,
-            leaving=self.feed.leaving(key),
-            pending=key in pending,
-            note=self.note(issue) if self.note is not None else NO_NOTE,
+            now=now,
+            cursor=flags[0],
+            marked=flags[1],
+            fresh=flags[2],
+            leaving=flags[3],
+            pending=flags[4],
+            note=note,
             short_id=ident,
-            trend=self.trend(issue) if width >= TREND_MIN else None,
+            trend=trend,
         )
-        return Strip(segments).adjust_cell_length(width, styles.base)
+        strip = Strip(segments).adjust_cell_length(width, styles.base)
+        if len(self._rows) >= ROW_CACHE:
+            self._rows.clear()
+        self._rows[key] = (issue, styles, look, strip)
+        return strip
 
     def on_resize(self) -> None:
         self._set_rows(len(self.order))
         self._scroll_cursor_into_view()
+
+
+def _thumb(view: ScrollView, height: int) -> tuple[int, int] | None:
+    """Where the vertical scrollbar draws its thumb (eighths of a cell, as Textual's
+    ScrollBarRender computes it) for `height` lines; None: no thumb, or not this simple
+    (a horizontal scrollbar too), so the scrollbar is always updated."""
+    window = view.scrollable_content_region.height
+    if view.show_horizontal_scrollbar or window <= 0 or height <= window:
+        return None
+    thumb = max(1.0, window / (height / window))
+    position = (window - thumb) * (view.scroll_y / (height - window))
+    start = int(position * 8)
+    return start, start + ceil(thumb * 8)
