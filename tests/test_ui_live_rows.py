@@ -4,6 +4,7 @@ new rows never re-lay-out the screen while the scrollbar follows them."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
 
 from sxtriage.models import IssueDelta, Source
@@ -79,3 +80,28 @@ async def test_new_rows_move_the_scrollbar_without_a_layout(ui_app) -> None:  # 
         assert bar.position == lst.scroll_y == lst.max_scroll_y
         assert lst.cursor_key == feed.order[-1]
         assert layouts == 0
+
+
+def test_a_throttle_runs_at_once_after_quiet_and_once_per_interval_while_busy() -> None:
+    from sxtriage.ui.screens.feed.live import Throttle
+
+    now = 100.0
+    runs: list[float] = []
+    scheduled: list[tuple[float, Callable[[], None]]] = []
+    throttle = Throttle(
+        lambda: runs.append(now), 0.25, lambda d, fn: scheduled.append((d, fn)), lambda: now
+    )
+    throttle.soon()
+    assert runs == [100.0] and not scheduled  # quiet before: at once
+    now = 100.1
+    for _ in range(5):  # a stream of changes within the interval: one run, at its end
+        throttle.soon()
+    assert runs == [100.0] and len(scheduled) == 1
+    delay, fire = scheduled[0]
+    assert abs(delay - 0.15) < 1e-9
+    now = 100.25
+    fire()
+    assert runs == [100.0, 100.25]
+    now = 101.0
+    throttle.soon()
+    assert runs == [100.0, 100.25, 101.0] and len(scheduled) == 1

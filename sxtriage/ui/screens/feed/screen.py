@@ -26,7 +26,9 @@ from sxtriage.search import SearchError
 from sxtriage.ui.bindings import bindings
 from sxtriage.ui.host import Host
 from sxtriage.ui.screens.feed.alert_toasts import AlertToaster
+from sxtriage.ui.screens.feed.live import Throttle
 from sxtriage.ui.text import relative
+from sxtriage.ui.theme import palette_of
 from sxtriage.ui.widgets.alerts_strip import AlertsStrip, worst_first
 from sxtriage.ui.widgets.banner import Banner
 from sxtriage.ui.widgets.filter_bar import FilterBar
@@ -43,7 +45,8 @@ PREVIEW_WIDTH_MIN = 48
 LIST_KEEP = 112
 """Columns from which the cursor's issue shows beside the list."""
 CHROME_EVERY = 0.25
-"""Seconds: live changes redraw the service bar and banner at most this often."""
+"""Seconds: while changes stream in, the service bar, banner and status line are redrawn
+this often (a single change at once)."""
 
 
 class FeedScreen(LoudWorkers, Screen[None]):
@@ -66,7 +69,9 @@ class FeedScreen(LoudWorkers, Screen[None]):
         self.session = app_.session
         self.feed = self.session.feed
         self._unsubscribe: Callable[[], None] | None = None
-        self._chrome_due = False
+        self._chrome = Throttle(self.refresh_chrome, CHROME_EVERY, self.set_timer)
+        """Live changes redraw the service bar, banner and status line at a reading pace."""
+        self._status_shown: tuple[object, ...] | None = None
         self.preview_on = True
         """The split (list + preview) is wanted; shown from PREVIEW_MIN columns."""
         self._toaster = AlertToaster(
@@ -168,20 +173,13 @@ class FeedScreen(LoudWorkers, Screen[None]):
                 self.refresh_status()
 
     def _on_change(self, change: FeedChange) -> None:
-        """One feed change (a source delivers at most one per frame): the list, the status
-        line, the preview's head when its issue is among the changed ones."""
+        """One feed change (a source delivers at most one per frame): the list now, the
+        preview's head when its issue is among the changed ones, the chrome soon."""
         self.issue_list.feed_changed(change)
-        self.refresh_status()
         preview = self.preview
         if preview.display and preview.key is not None and _touches(change, preview.key):
             preview.issue_changed()
-        if not self._chrome_due:  # the service bar follows a stream of changes 4× a second
-            self._chrome_due = True
-            self.set_timer(CHROME_EVERY, self._flush_chrome)
-
-    def _flush_chrome(self) -> None:
-        self._chrome_due = False
-        self.refresh_chrome()
+        self._chrome.soon()
 
     def _on_alerts(self, firing: list[Firing], changes: list[AlertChange]) -> None:
         """Worst first in the strip; the bell and at most one toast per burst."""
@@ -225,17 +223,27 @@ class FeedScreen(LoudWorkers, Screen[None]):
 
     def refresh_status(self) -> None:
         lst = self.issue_list
+        feed = self.feed
+        paused, new, marked = lst.paused, len(lst.new_while_paused), len(lst.marks)
+        shown, total, scope, sort = len(lst.order), feed.total, feed.scope, feed.sort.value
+        query, view = self._query_text(), self.session.sections.label(feed)
+        health = self._health_text(self.sx.now())
+        colours = palette_of(self.app)  # a new theme redraws it
+        key = (colours, paused, new, marked, shown, total, scope, sort, query, view, health)
+        if key == self._status_shown:
+            return  # the same line (the cursor moved, nothing it shows changed): no redraw
+        self._status_shown = key
         self.query_one(StatusLine).show(
-            paused=lst.paused,
-            new=len(lst.new_while_paused),
-            shown=len(lst.order),
-            total=self.feed.total,
-            marked=len(lst.marks),
-            scope=self.feed.scope,
-            sort=self.feed.sort.value,
-            query=self._query_text(),
-            view=self.session.sections.label(self.feed),
-            health=self._health_text(self.sx.now()),
+            paused=paused,
+            new=new,
+            shown=shown,
+            total=total,
+            marked=marked,
+            scope=scope,
+            sort=sort,
+            query=query,
+            view=view,
+            health=health,
         )
 
     def _query_text(self) -> str:
