@@ -72,6 +72,7 @@ class FeedScreen(LoudWorkers, Screen[None]):
         self._chrome = Throttle(self.refresh_chrome, CHROME_EVERY, self.set_timer)
         """Live changes redraw the service bar, banner and status line at a reading pace."""
         self._status_shown: tuple[object, ...] | None = None
+        self._status_marks = 0
         self.preview_on = True
         """The split (list + preview) is wanted; shown from PREVIEW_MIN columns."""
         self._toaster = AlertToaster(
@@ -233,6 +234,7 @@ class FeedScreen(LoudWorkers, Screen[None]):
         if key == self._status_shown:
             return  # the same line (the cursor moved, nothing it shows changed): no redraw
         self._status_shown = key
+        self._status_marks = marked
         self.query_one(StatusLine).show(
             paused=paused,
             new=new,
@@ -351,7 +353,8 @@ class FeedScreen(LoudWorkers, Screen[None]):
 
     @on(IssueList.CursorMoved)
     def _moved(self, event: IssueList.CursorMoved) -> None:
-        self.refresh_status()
+        if len(self.issue_list.marks) != self._status_marks:
+            self.refresh_status()  # marking moves the cursor; a move alone shows nothing new
         if self.preview.display:
             self.preview.follow(event.key)
 
