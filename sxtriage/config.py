@@ -46,12 +46,17 @@ class ConfigError(Exception):
     """A bad configuration; the message is one line naming the place and the fix."""
 
 
+# Empty lists and dicts are plain defaults: pydantic copies a mutable default for each
+# instance.  (`Field(default_factory=list)` would make pydantic read the builtin's text
+# signature, compiling tokenize's patterns: ≈ 3 ms of every start-up.)
+
+
 class ServiceConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    projects: list[str] = Field(default_factory=list)
+    projects: list[str] = []
     """Sentry project slugs of this service."""
-    relay_project_ids: list[int] = Field(default_factory=list)
+    relay_project_ids: list[int] = []
     """DSN project ids the relay maps to this service."""
     platform: str = "other"
     github_repo: str | None = None
@@ -80,7 +85,7 @@ class ViewConfig(BaseModel):
     name: str = Field(min_length=1, max_length=40)
     query: str = "is:unresolved"
     sort: str = "date"
-    services: list[str] = Field(default_factory=list)
+    services: list[str] = []
 
 
 class CommandConfig(BaseModel):
@@ -163,27 +168,27 @@ class Settings(BaseModel):
     relay_port: int = Field(default=8969, ge=0, le=65535)
     relay_url: str | None = None
     """Read an external relay or Spotlight sidecar instead of embedding one."""
-    relay_keys: list[str] = Field(default_factory=list)
+    relay_keys: list[str] = []
     relay_max_event_bytes: int = Field(default=1024 * 1024, ge=1024)
     relay_max_envelope_bytes: int = Field(default=20 * 1024 * 1024, ge=1024)
     scrub_user_emails: bool = True
     data_dir: Path | None = None
     theme: str = "sxtriage-dark"
-    keymap: dict[str, str] = Field(default_factory=dict)
+    keymap: dict[str, str] = {}
     """binding id → keys, e.g. {"resolve": "x"}."""
     services: dict[str, ServiceConfig] = Field(default_factory=default_services)
-    relay_forward: dict[str, str] = Field(default_factory=dict)
+    relay_forward: dict[str, str] = {}
     """Off by default. Service → upstream DSN ("https://KEY@o1.ingest.sentry.io/42"): the
     relay also sends each envelope of that service on to the team's Sentry."""
-    alert_rules: list[dict[str, Any]] = Field(default_factory=list)
+    alert_rules: list[dict[str, Any]] = []
     """Raw rule tables; triage.alerts validates each on its own so one bad rule
     does not stop the others."""
     quiet_hours: str | None = None
     """"22:00-07:00": no bell at night."""
     alert_toasts: Literal["burst", "off", "every"] = "burst"
     """[alerts] toasts: one toast per burst of alerts (default), none, or one per alert."""
-    views: list[ViewConfig] = Field(default_factory=list)
-    commands: list[CommandConfig] = Field(default_factory=list)
+    views: list[ViewConfig] = []
+    commands: list[CommandConfig] = []
     """Your own commands bound to keys ([[commands]])."""
     """Named feed sections, shown beside the org's saved issue views."""
     relay_embed: bool = False

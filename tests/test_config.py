@@ -148,3 +148,19 @@ def test_missing_explicit_config_file(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["--config", str(tmp_path / "nope.toml"), "config", "show"])
     assert result.exit_code == 2
     assert "not found" in result.output
+
+
+def test_empty_defaults_are_never_shared() -> None:
+    from sxtriage.config import CommandConfig, ServiceConfig, ViewConfig, load_settings
+
+    first = load_settings(env={}).settings
+    second = load_settings(env={}).settings
+    first.keymap["resolve"] = "x"
+    first.relay_keys.append("k")
+    first.views.append(ViewConfig(name="mine"))
+    first.commands.append(CommandConfig(key="o", title="Open", run="code {file}"))
+    assert second.keymap == {} and second.relay_keys == []
+    assert second.views == [] and second.commands == []
+    one, other = ServiceConfig(), ServiceConfig()
+    one.projects.append("api")
+    assert other.projects == [] and other.relay_project_ids == []
