@@ -24,8 +24,8 @@ from __future__ import annotations
 
 import asyncio
 import inspect
-from collections.abc import Iterable
-from typing import Any
+from collections.abc import Awaitable, Callable, Iterable
+from typing import TypeVar
 
 from sxtriage.models import Event, Issue, IssueDelta, Source
 from sxtriage.sinks import DeltaSink, EventSink
@@ -34,9 +34,10 @@ FRAME = 1 / 60
 """Seconds: one delivery per frame at most (Textual paints at up to 60 frames/s)."""
 CAP = 500
 """Issues (upserts + removals) or events one delivery carries at most."""
+T = TypeVar("T")
 
 
-async def call_sink(sink: Any, value: Any) -> None:
+async def call_sink(sink: Callable[[T], Awaitable[None] | None] | None, value: T) -> None:
     """Hand `value` to a sink that may be sync or async (None: nobody listens)."""
     if sink is None:
         return
