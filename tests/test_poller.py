@@ -12,6 +12,7 @@ from sxtriage.models import IssueDelta, SourceHealth, Status
 from sxtriage.sentry.client import IssueUpdate
 from sxtriage.sentry.errors import ServerError
 from sxtriage.sentry.poller import SentryPoller
+from sxtriage.sim import lifecycle
 from sxtriage.sim.server import SimServer
 from tests.fixtures_sim import make_client
 
@@ -111,7 +112,7 @@ async def test_regression_arrives_with_new_status(sim: SimServer) -> None:
         await poller.poll_now()
         resolved = next(i for i in sim.state.issues.values() if i.status == "resolved")
         sim.state.add_event(resolved, sim.state.now + 5)
-        sim.state.wake(resolved, sim.state.now + 5)
+        lifecycle.wake(sim.state, resolved, sim.state.now + 5)
         await poller.poll_now()
     issue = next(i for d in sink.deltas for i in d.upserts if i.id == str(resolved.id))
     assert issue.status is Status.UNRESOLVED and issue.substatus == "regressed"

@@ -8,6 +8,7 @@ import time
 import httpx
 import pytest
 
+from sxtriage.sim import lifecycle
 from sxtriage.sim.dataset import SimState
 from sxtriage.sim.search import SearchError, compile_query
 from sxtriage.sim.server import SimServer, run_cli
@@ -126,10 +127,10 @@ def test_tick_regresses_resolved_and_wakes_expired_ignores() -> None:
     issue = state.issues[101]
     issue.status, issue.substatus = "resolved", None
     state.add_event(issue, time.time())
-    state.wake(issue, time.time())
+    lifecycle.wake(state, issue, time.time())
     assert (issue.status, issue.substatus) == ("unresolved", "regressed")
     issue.status, issue.ignore_until = "ignored", time.time() - 1
-    state.wake(issue, time.time())
+    lifecycle.wake(state, issue, time.time())
     assert (issue.status, issue.substatus) == ("unresolved", "escalating")
 
 

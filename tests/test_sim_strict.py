@@ -10,6 +10,7 @@ from typing import Any
 import httpx
 import pytest
 
+from sxtriage.sim import lifecycle
 from sxtriage.sim.server import SimServer
 
 ORG = "organizations/scenextras/"
@@ -428,10 +429,10 @@ async def test_archive_conditions_and_escalation(sim: SimServer, http: httpx.Asy
     issue = state.issues[101]
     for n in range(issue.escalation_threshold - 1):
         state.add_event(issue, now + n)
-        state.wake(issue, now + n)
+        lifecycle.wake(state, issue, now + n)
     assert issue.status == "ignored"
     state.add_event(issue, now + 30)
-    state.wake(issue, now + 30)
+    lifecycle.wake(state, issue, now + 30)
     assert (issue.status, issue.substatus) == ("unresolved", "escalating")
     assert issue.inbox is not None and issue.inbox[0] == 5
     await http.put(
@@ -439,20 +440,20 @@ async def test_archive_conditions_and_escalation(sim: SimServer, http: httpx.Asy
     )
     other = state.issues[102]
     state.add_event(other, now)
-    state.wake(other, now)
+    lifecycle.wake(state, other, now)
     assert other.status == "ignored"
     state.add_event(other, now + 1)
-    state.wake(other, now + 1)
+    lifecycle.wake(state, other, now + 1)
     assert (other.status, other.substatus) == ("unresolved", "escalating")
     # resolved in the next release: events of the current release do not regress it
     await http.put(ORG + "issues/103/", json={"status": "resolvedInNextRelease"})
     third = state.issues[103]
     state.add_event(third, now)
-    state.wake(third, now)
+    lifecycle.wake(state, third, now)
     assert third.status == "resolved"
     state.add_release("api", "api@2026.12.0")
     state.add_event(third, now + 5)
-    state.wake(third, now + 5)
+    lifecycle.wake(state, third, now + 5)
     assert (third.status, third.substatus) == ("unresolved", "regressed")
 
 

@@ -149,7 +149,7 @@ class SimState:
         self._recent_traces: dict[str, list[str]] = {p.slug: [] for p in PROJECTS}
 
     # --- ids ------------------------------------------------------------------------
-    def _hex(self, n: int) -> str:
+    def hex_id(self, n: int) -> str:
         return f"{self.rng.getrandbits(n * 4):0{n}x}"
 
     def team_by_slug(self, slug: str) -> SimTeam | None:
@@ -241,17 +241,17 @@ class SimState:
             if pool and rng.random() < 0.6:
                 trace_id = rng.choice(pool)
                 break
-        trace_id = trace_id or self._hex(32)
+        trace_id = trace_id or self.hex_id(32)
         pool = self._recent_traces[issue.project.slug]
         pool.append(trace_id)
         if len(pool) > 20:
             del pool[0]
         ev = SimEvent(
-            event_id=self._hex(32),
+            event_id=self.hex_id(32),
             issue_id=issue.id,
             ts=ts,
             trace_id=trace_id,
-            span_id=self._hex(16),
+            span_id=self.hex_id(16),
             user_id=rng.randint(1000, 9999),
             release=issue.project.release,
             environment=issue.environment,
@@ -269,31 +269,6 @@ class SimState:
         issue.last_seen = max(issue.last_seen, ts)
         issue.first_seen = min(issue.first_seen, ts)
         return ev
-
-    # --- live -------------------------------------------------------------------------
-    def tick(self, n: int = 1, *, now: float | None = None) -> list[SimIssue]:
-        """n new events now: regressions reopen resolved issues, expired ignores escalate."""
-        now = now or time.time()
-        touched: list[SimIssue] = []
-        rng = self.rng
-        issues = list(self.issues.values())
-        for _ in range(n):
-            if not issues or rng.random() < 0.05:
-                tpl = rng.choice(TEMPLATES)
-                issue = self.new_issue(tpl, first_seen=now, suffix=f" ({self._hex(4)})")
-                issues.append(issue)
-            else:
-                issue = rng.choice(issues)
-            self.add_event(issue, now)
-            self.wake(issue, now)
-            touched.append(issue)
-        return touched
-
-    def wake(self, issue: SimIssue, now: float) -> None:
-        """After a new event: regressions, met archive conditions, escalations."""
-        from sxtriage.sim.lifecycle import wake
-
-        wake(self, issue, now)
 
     def delete_issue(self, issue_id: int) -> bool:
         issue = self.issues.pop(issue_id, None)

@@ -18,10 +18,10 @@
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING
+import time
 
-if TYPE_CHECKING:
-    from sxtriage.sim.dataset import SimIssue, SimState
+from sxtriage.sim.catalog import TEMPLATES
+from sxtriage.sim.dataset import SimIssue, SimState
 
 # `src/sentry/models/groupinbox.py` `GroupInboxReason`
 INBOX_NEW, INBOX_UNIGNORED, INBOX_REGRESSION, INBOX_MANUAL = 0, 1, 2, 3
@@ -83,7 +83,27 @@ def unarchive_escalating(issue: SimIssue, now: float) -> None:
     issue.inbox = (INBOX_ESCALATING, now)
 
 
+def tick(state: SimState, n: int = 1, *, now: float | None = None) -> list[SimIssue]:
+    """n new events now (5 % of them a new issue); each wakes its issue (`wake`)."""
+    now = now or time.time()
+    touched: list[SimIssue] = []
+    rng = state.rng
+    issues = list(state.issues.values())
+    for _ in range(n):
+        if not issues or rng.random() < 0.05:
+            tpl = rng.choice(TEMPLATES)
+            issue = state.new_issue(tpl, first_seen=now, suffix=f" ({state.hex_id(4)})")
+            issues.append(issue)
+        else:
+            issue = rng.choice(issues)
+        state.add_event(issue, now)
+        wake(state, issue, now)
+        touched.append(issue)
+    return touched
+
+
 def wake(state: SimState, issue: SimIssue, now: float) -> None:
+    """After a new event: regressions, met archive conditions, escalations."""
     if issue.status == "resolved":
         if _covered(state, issue):
             return

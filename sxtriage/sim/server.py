@@ -19,6 +19,7 @@ from urllib.parse import unquote
 
 from aiohttp import web
 
+from sxtriage.sim import lifecycle
 from sxtriage.sim.dataset import SimState
 from sxtriage.sim.faults import FaultInjector, FaultSpecError
 from sxtriage.sim.github import create_github_app
@@ -87,7 +88,7 @@ class SimServer:
         return list(self.log)
 
     def tick(self, n: int = 1) -> None:
-        self.state.tick(n)
+        lifecycle.tick(self.state, n)
 
     # --- app ---------------------------------------------------------------------------
     def _make_app(self) -> web.Application:
@@ -235,7 +236,7 @@ class SimServer:
         while True:
             await asyncio.sleep(self.live_interval)
             if self.live:  # set `live = False` to hold the dataset still
-                self.state.tick(rng.choice((0, 1, 1, 2)))
+                lifecycle.tick(self.state, rng.choice((0, 1, 1, 2)))
 
     async def stop(self) -> None:
         if self._ticker is not None:

@@ -16,6 +16,7 @@ import pytest
 from sxtriage.config import Settings
 from sxtriage.models import IssueDelta, SourceHealth
 from sxtriage.sentry.poller import SentryPoller
+from sxtriage.sim import lifecycle
 from sxtriage.sim.sentry_api import STATE
 from sxtriage.sim.server import SimServer
 from tests.fixtures_sim import make_client
@@ -124,7 +125,7 @@ async def test_poller_survives_and_recovers(name: str) -> None:
         assert not shift.task.done(), "the poll loop died"
         # new issues flow again after the fault
         seen = len(watch.deltas)
-        touched = {str(i.id) for i in shift.sim.state.tick(4)}
+        touched = {str(i.id) for i in lifecycle.tick(shift.sim.state, 4)}
         await until(lambda: touched <= watch.ids(seen), "new events after recovery")
         assert poller.health.ok and poller.health.error is None
         assert not poller.stale
@@ -184,7 +185,7 @@ async def test_random_fault_storm_then_calm() -> None:
                 sim.faults.faults.clear()
                 await until(lambda: poller.health.ok, "recovery", within=20)
                 seen = len(watch.deltas)
-                touched = {str(i.id) for i in sim.state.tick(3)}
+                touched = {str(i.id) for i in lifecycle.tick(sim.state, 3)}
                 await until(lambda: touched <= watch.ids(seen), "new events after the storm")
                 assert not task.done()
                 assert any(not h.ok for h in watch.health)
