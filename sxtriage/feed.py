@@ -125,8 +125,9 @@ class Feed:
         self._sortval: dict[IssueKey, tuple] = {}
         self._hay: dict[IssueKey, str] = {}
         """Lower-cased title/culprit/short id per issue, for free-text search."""
-        self._pos: dict[IssueKey, int] | None = None
-        self._pos_lookups = 0
+        self._placed: dict[IssueKey, tuple] = {}
+        """The sort value a key in `order` was placed with, for keys whose value changed (or
+        that left) since: the next resort finds them where they are by bisection."""
         self._links: dict[str, IssueKey] = {}
         """Sentry issue id → the relay issue linked to it."""
         self._listeners: list[Listener] = []
@@ -155,16 +156,15 @@ class Feed:
         return len(self.issues)
 
     def position(self, key: IssueKey) -> int | None:
-        """Index of `key` in `order`; a scan for the first lookup after a change, then a map."""
-        if self._pos is None:
-            self._pos_lookups += 1
-            if self._pos_lookups <= 2:
-                try:
-                    return self.order.index(key)
-                except ValueError:
-                    return None
-            self._pos = {k: i for i, k in enumerate(self.order)}
-        return self._pos.get(key)
+        """Index of `key` in `order` (None when not shown): a bisection by its sort value,
+        which is unique per key, so the cost does not grow with the feed."""
+        sortval = self._sortval
+        value = sortval.get(key)
+        if value is None:
+            return None
+        order = self.order
+        index = bisect.bisect_left(order, value, key=sortval.__getitem__)
+        return index if index < len(order) and order[index] == key else None
 
     def leaving(self, key: IssueKey) -> bool:
         return key in self._leaving
@@ -174,7 +174,10 @@ class Feed:
         return self._links.get(issue.id) if issue.source is Source.SENTRY else None
 
     def stats(self, service: str) -> ServiceStats:
-        return self._stats.setdefault(service, ServiceStats())
+        stats = self._stats.get(service)
+        if stats is None:  # built only for a service not seen before
+            stats = self._stats[service] = ServiceStats()
+        return stats
 
     # --- writing -----------------------------------------------------------------------
     def apply(self, delta: IssueDelta) -> FeedChange:
@@ -191,6 +194,7 @@ class Feed:
             if gone is not None:
                 self.stats(gone.service).track(gone, None)
                 self._local.pop(key, None)
+                self._keep_placed(key)
                 self._sortval.pop(key, None)
                 self._hay.pop(key, None)
                 self._leaving.pop(key, None)
@@ -248,6 +252,7 @@ class Feed:
             self._count(issue.service, issue.count - old.count, self.clock())
         if issue.source is Source.RELAY and issue.sentry_issue_id:
             self._links[issue.sentry_issue_id] = key
+        self._keep_placed(key)
         self._sortval[key] = self._sort_value(issue)
         self._place(key, issue, change, was_known=old is not None)
 
@@ -284,20 +289,64 @@ class Feed:
             change.reordered = True
         return self._emit(change)
 
+    def _keep_placed(self, key: IssueKey) -> None:
+        """Before `key`'s sort value changes: remember the one it is placed in `order` with."""
+        if key in self._visible and key not in self._placed:
+            value = self._sortval.get(key)
+            if value is not None:
+                self._placed[key] = value
+
     def _resort(self, touched: set[IssueKey] | None = None) -> None:
-        """Full sort, or (few keys touched) drop them and insert them back in place."""
-        sortval = self._sortval.__getitem__
-        if touched is None or len(touched) * 8 > len(self.order):
-            self.order = sorted(self._visible, key=sortval)
-        else:
-            order = [k for k in self.order if k not in touched]
-            visible = self._visible
-            for key in touched:
-                if key in visible:
-                    bisect.insort(order, key, key=sortval)
-            self.order = order
-        self._pos = None
-        self._pos_lookups = 0
+        """Full sort, or (fewer keys touched than half the list) take them out where they
+        were placed and put them back where they sort now: bisections plus list slicing, so
+        a frame's changes cost little more in a feed of 30,000 issues than in one of 300."""
+        placed, self._placed = self._placed, {}
+        if touched is None or len(touched) * 2 > len(self.order):
+            self.order = sorted(self._visible, key=self._sortval.__getitem__)
+            return
+        order = self._respliced(self.order, touched, placed)
+        self.order = (
+            order if order is not None else sorted(self._visible, key=self._sortval.__getitem__)
+        )
+
+    def _respliced(
+        self, order: list[IssueKey], touched: set[IssueKey], placed: dict[IssueKey, tuple]
+    ) -> list[IssueKey] | None:
+        """`order` without the touched keys, then with the visible ones inserted by their
+        current sort values; None when `order` was not what it should be (a full sort)."""
+        sortval = self._sortval
+
+        def was(key: IssueKey) -> tuple:
+            return placed.get(key) or sortval[key]
+
+        cuts: list[int] = []
+        for key in touched:
+            value = placed.get(key) or sortval.get(key)
+            if value is None:
+                continue
+            index = bisect.bisect_left(order, value, key=was)
+            if index < len(order) and order[index] == key:
+                cuts.append(index)
+        visible = self._visible
+        adds = sorted((sortval[k], k) for k in touched if k in visible)
+        if len(order) - len(cuts) + len(adds) != len(visible):
+            return None
+        kept: list[IssueKey] = []
+        start = 0
+        for index in sorted(cuts):
+            kept += order[start:index]
+            start = index + 1
+        kept += order[start:]
+        out: list[IssueKey] = []
+        start = 0
+        current = sortval.__getitem__
+        for value, key in adds:
+            index = bisect.bisect_left(kept, value, lo=start, key=current)
+            out += kept[start:index]
+            out.append(key)
+            start = index
+        out += kept[start:]
+        return out
 
     # --- view settings -----------------------------------------------------------------
     def set_filter(self, text: str) -> FeedChange:
@@ -317,6 +366,7 @@ class Feed:
 
     def set_sort(self, sort: SortKey) -> FeedChange:
         self.sort = sort
+        self._placed = {}
         self._sortval = {k: self._sort_value(i) for k, i in self.issues.items()}
         self._resort()
         return self._emit(FeedChange(reordered=True))
