@@ -48,6 +48,14 @@ class ViewsChanged:
 
 
 @dataclass(frozen=True, slots=True)
+class ServicesChanged:
+    """The service map changed (the org's projects arrived on a first run): the
+    session's settings, feed and alert rules already use `services`."""
+
+    services: list[str]
+
+
+@dataclass(frozen=True, slots=True)
 class Notice:
     """A one-line message for the user (a toast): plain text, never markup."""
 
@@ -63,7 +71,15 @@ class EventArrived:
     key: IssueKey | None
 
 
-SessionEvent = FeedChanged | HealthChanged | AlertsChanged | ViewsChanged | Notice | EventArrived
+SessionEvent = (
+    FeedChanged
+    | HealthChanged
+    | AlertsChanged
+    | ViewsChanged
+    | ServicesChanged
+    | Notice
+    | EventArrived
+)
 Listener = Callable[[SessionEvent], None]
 
 

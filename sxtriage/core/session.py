@@ -5,17 +5,22 @@ the session updates the feed, the alert engine and the correlator, caches Sentry
 in the store, and tells its subscribers one typed event per change (`core/events.py`).
 It never touches a widget: the UI subscribes (`subscribe`) and asks (`feed`, `detail_for`,
 `correlator`, `triage`).  `core/build.py` builds one from the settings.
+
+A session can exist before its sources: `sxtriage` paints the cached feed first, and the
+sources (with their HTTP stacks) are built by `connect` when the session starts, then
+handed over with `attach`.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import sqlite3
 import time
 from collections.abc import Callable, Coroutine
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sxtriage.config import Settings
+from sxtriage.config import ServiceConfig, Settings
 from sxtriage.core.events import (
     AlertsChanged,
     EventArrived,
@@ -23,6 +28,7 @@ from sxtriage.core.events import (
     HealthChanged,
     Listener,
     Notice,
+    ServicesChanged,
     SessionEvent,
     ViewsChanged,
     severity_of,
@@ -45,13 +51,15 @@ from sxtriage.ports import (
 )
 from sxtriage.search import SearchError, sentry_query
 from sxtriage.store import Store, StoreError
-from sxtriage.triage.actions import TriageEngine
-from sxtriage.triage.github import GitHubClient
+
+if TYPE_CHECKING:
+    from sxtriage.triage.actions import TriageEngine
 
 log = logging.getLogger(__name__)
 CORRELATION_LOOKBACK = 24 * 3600.0
 """How far back the correlator's index is rebuilt from the store at start."""
 TaskFactory = Callable[[], Coroutine[Any, Any, Any]]
+Connect = Callable[["Session"], Coroutine[Any, Any, None]]
 
 
 class Session:
@@ -68,13 +76,15 @@ class Session:
     ) -> None:
         self.settings = settings
         self.store = store
-        self.sentry = sentry
-        self.sentry_detail = sentry_detail
-        self.relay = relay
+        self.sentry: SentrySource | None = None
+        self.sentry_detail: DetailSource | None = None
+        self.relay: RelaySource | None = None
         self.poller: IssuePoller | None = None
         """Set by `core/build.py` once the session exists (it calls `on_delta`)."""
         self.embedded: list[EmbeddedService] = []
         """Services this session started (an embedded relay); stopped last."""
+        self.connect: Connect | None = None
+        """Builds the sources and `attach`es them; `start` runs it first (once)."""
         self.clock = clock
         self.prefs = Prefs(store)
         self._cache_load: CacheLoad | None = None
@@ -103,14 +113,39 @@ class Session:
         self._tasks = TaskSet(lambda message: self.notify(message, "error"))
         self._stopped = False
         self.triage: TriageEngine | None = None
-        if sentry is not None or relay is not None:
+        if sentry is not None or relay is not None or sentry_detail is not None:
+            self.attach(sentry=sentry, sentry_detail=sentry_detail, relay=relay, github=github)
+
+    def attach(
+        self,
+        *,
+        sentry: SentrySource | None = None,
+        sentry_detail: DetailSource | None = None,
+        relay: RelaySource | None = None,
+        github: GitHubSource | None = None,
+        poller: IssuePoller | None = None,
+    ) -> None:
+        """The session's sources, once built (before `start` runs them); with a Sentry
+        or relay source comes the triage engine (GitHub's client made when not given)."""
+        self.sentry, self.sentry_detail, self.relay = sentry, sentry_detail, relay
+        if poller is not None:
+            self.poller = poller
+        if (sentry is not None or relay is not None) and self.triage is None:
             self.triage = self._make_triage(github)
             engine = self.triage
             self.feed.is_pending = lambda key: key in engine.pending
 
+    @property
+    def stopped(self) -> bool:
+        return self._stopped
+
     def _make_triage(self, github: GitHubSource | None) -> TriageEngine:
+        from sxtriage.triage.actions import TriageEngine
+
         settings = self.settings
         if github is None:
+            from sxtriage.triage.github import GitHubClient
+
             token = settings.github_token
             github = GitHubClient(
                 settings.github_api_url, token.get_secret_value() if token else None
@@ -157,6 +192,21 @@ class Session:
     def _feed_changed(self, change: FeedChange) -> None:
         self._emit(FeedChanged(change))
 
+    def set_services(self, services: dict[str, ServiceConfig]) -> None:
+        """A new service map before the sources run (the org's projects, read after the
+        first frame): the settings, the feed's services and the alert rules follow (a
+        rule error not said yet is); the UI is told."""
+        if services == self.settings.services and list(services) == list(self.settings.services):
+            return
+        self.settings = self.settings.model_copy(update={"services": services})
+        self.feed.services = list(services)
+        said = set(self.alert_errors)
+        self.alerts, self.alert_errors = AlertEngine.from_settings(self.settings, clock=self.clock)
+        for line in self.alert_errors:
+            if line not in said:
+                self.notify(line, "warning")
+        self._emit(ServicesChanged(list(services)))
+
     # --- lifecycle -------------------------------------------------------------------------
     def load_cache(self, limit: int = 20_000, *, first: int | None = CACHE_FIRST) -> int:
         """Fill the feed from the store's issues table (cold start): the newest `first`
@@ -202,6 +252,11 @@ class Session:
         return added
 
     async def start(self) -> None:
+        connect, self.connect = self.connect, None
+        if connect is not None:  # the sources are built while the rest of the cache is read
+            await asyncio.gather(connect(self), self.load_cache_rest())
+            if self._stopped:
+                return
         await self.load_cache_rest()  # sources, outbox and correlator see the whole cache
         if self.triage is not None:
             try:

@@ -15,7 +15,7 @@ from typing import Any
 from textual.app import App
 from textual.binding import Binding
 
-from sxtriage.core.events import Notice, SessionEvent
+from sxtriage.core.events import Notice, ServicesChanged, SessionEvent
 from sxtriage.core.session import Session
 from sxtriage.models import Issue, IssueKey, utcnow
 from sxtriage.ui.actions.jumps import JumpsMixin
@@ -28,6 +28,7 @@ from sxtriage.ui.screens.feed.screen import FeedScreen
 from sxtriage.ui.screens.help import HelpScreen
 from sxtriage.ui.screens.issue.screen import IssueScreen
 from sxtriage.ui.theme import DEFAULT_THEME, load_themes
+from sxtriage.ui.widgets.service_bar import ServiceBar
 from sxtriage.ui.workers import LoudWorkers
 
 QUIT_ARMED_SECONDS = 4
@@ -95,6 +96,16 @@ class SxTriageApp(TriageKeysMixin, JumpsMixin, UserCommandsMixin, LoudWorkers, A
     def _session_event(self, event: SessionEvent) -> None:
         if isinstance(event, Notice):
             self.notify(event.message, severity=event.severity, markup=False)
+        elif isinstance(event, ServicesChanged):
+            self.run_worker(self._show_services(event.services), name="Showing the services")
+
+    async def _show_services(self, services: list[str]) -> None:
+        """The org's projects arrived: the feed's service bar shows them."""
+        feed = self.feed_screen()
+        if feed is None:
+            return
+        await feed.query_one(ServiceBar).set_services(services)
+        feed.refresh_chrome()
 
     def _wanted_theme(self) -> str | None:
         return self.session.prefs.get("theme") or self.session.settings.theme

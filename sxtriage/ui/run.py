@@ -1,13 +1,18 @@
-"""`sxtriage` with no command: the TUI on the configured Sentry (and relay, if any)."""
+"""`sxtriage` with no command: the TUI on the configured Sentry (and relay, if any).
+
+The first frame shows the issue cache: the session starts with no source, and builds
+them (the org's projects, the relay, the Sentry and GitHub clients) once the app is on
+screen (`core/build.py`)."""
 
 from __future__ import annotations
 
 import asyncio
+import gc
 
 import click
 
 from sxtriage.config import LoadedSettings
-from sxtriage.core.build import open_session
+from sxtriage.core.build import prepare_session
 from sxtriage.core.session import Session
 from sxtriage.runtime_tuning import tune_runtime
 from sxtriage.store import Store
@@ -21,7 +26,7 @@ async def run_app(session: Session) -> int:
 
 
 async def _main(loaded: LoadedSettings, store: Store) -> int:
-    session = await open_session(loaded, store)
+    session = prepare_session(loaded, store)
     try:
         return await run_app(session)
     finally:
@@ -42,6 +47,9 @@ def run_tui(loaded: LoadedSettings) -> int:
             err=True,
         )
         return 2
+    # What start-up made (modules, classes, config) lives as long as the process: frozen
+    # before tune_runtime's collection, that collection walks none of it (≈ 40 ms).
+    gc.freeze()
     tune_runtime()  # rare full collections, prompt thread switches (see runtime_tuning.py)
     store = Store(settings.db_path)
     try:

@@ -12,12 +12,14 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sxtriage.models import Action, ActionKind, Issue
 from sxtriage.sentry.capabilities import Feature
-from sxtriage.triage.actions import TriageEngine
 from sxtriage.ui.actions.workflow import WorkflowKeysMixin, new_action
+
+if TYPE_CHECKING:
+    from sxtriage.triage.actions import TriageEngine
 
 
 def _plural(n: int) -> str:

@@ -12,13 +12,15 @@ import logging
 import uuid
 from collections.abc import Awaitable, Callable
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sxtriage.core.session import Session
 from sxtriage.models import Action, ActionKind, IgnoreSpec, Issue, Release, Source
 from sxtriage.sentry.capabilities import FULL, Capabilities, Feature
-from sxtriage.triage.actions import TriageEngine
 from sxtriage.ui.bindings import REGISTRY
+
+if TYPE_CHECKING:
+    from sxtriage.triage.actions import TriageEngine
 
 log = logging.getLogger(__name__)
 

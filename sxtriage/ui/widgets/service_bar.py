@@ -109,6 +109,12 @@ class ServiceBar(Horizontal):
         for n, svc in enumerate(self.services, start=1):
             yield ServiceCard(n, svc)
 
+    async def set_services(self, services: list[str]) -> None:
+        """Other services (the org's projects arrived): one card each, anew."""
+        if services != self.services:
+            self.services = services
+            await self.recompose()
+
     def show(
         self,
         stats: dict[str, ServiceStats],
@@ -118,5 +124,7 @@ class ServiceBar(Horizontal):
     ) -> None:
         releases = releases or {}
         for card in self.query(ServiceCard):
+            if card.service not in stats:  # a card of the services before `set_services`
+                continue
             card.set_class(card.service == scope, "-scoped")
             card.show(stats[card.service], rates[card.service], releases.get(card.service))
