@@ -17,13 +17,21 @@ one repaint per frame whatever the rate.  Both relay sources (`client.py` over S
   when the event arrives (the stream's own order: an issue before its envelope);
 - bounded: once `cap` issues or events wait they go out at once, in deliveries of at most
   `cap` changes with the loop free between them, so a burst (a replay, a reconnect) is
-  many bounded frames with keystrokes and repaints between them, never one giant frame.
+  many bounded frames with keystrokes and repaints between them, never one giant frame;
+- sliced by time: a delivery carries as many changes as the sink handles in `slice`
+  seconds (measured as it runs: the feed, the correlator, the alerts and the list cost
+  more per issue as they grow), and the events of a delivery, and the messages a source
+  reads in one loop turn, give the loop back once they took `slice`: a key and a repaint
+  wait a few milliseconds behind ingest, not a 500-issue merge.  The source waits while a
+  delivery runs, so a stream that brings more than the UI can take stays in the socket
+  (and the relay drops and resumes a reader too far behind), not in memory here.
 """
 
 from __future__ import annotations
 
 import asyncio
 import inspect
+import time
 from collections.abc import Awaitable, Callable, Iterable
 from typing import TypeVar
 
@@ -34,6 +42,10 @@ FRAME = 1 / 60
 """Seconds: one delivery per frame at most (Textual paints at up to 60 frames/s)."""
 CAP = 500
 """Issues (upserts + removals) or events one delivery carries at most."""
+SLICE = 0.004
+"""Seconds of sink work after which a delivery gives the event loop back."""
+MIN_CHANGES = 16
+"""A delivery carries at least this many changes whatever they cost (progress)."""
 T = TypeVar("T")
 
 
@@ -103,12 +115,18 @@ class FrameBatcher:
         frame: float = FRAME,
         cap: int = CAP,
         burst: float = 2.0,
+        slice: float = SLICE,
     ) -> None:
         self.on_delta = on_delta
         self.on_event = on_event
         self.frame = frame
         self.cap = max(1, cap)
         self.burst = max(1.0, burst)
+        self.slice = slice
+        self._per_change = 0.0
+        """Seconds the delta sink took per change lately (a moving average)."""
+        self._turn = time.perf_counter()
+        """When the source last gave the loop back (`settle`)."""
         self._allowance = self.burst
         """Deliveries that may go out without waiting (one more per frame, up to burst)."""
         self._stamp = float("-inf")
@@ -148,6 +166,10 @@ class FrameBatcher:
         sink slows the source down instead of letting work pile up."""
         if self._flushing:
             await asyncio.wait(set(self._flushing))
+            self._turn = time.perf_counter()
+        elif time.perf_counter() - self._turn > self.slice:
+            await asyncio.sleep(0)  # one chunk of a fast stream parsed long enough
+            self._turn = time.perf_counter()
         if self._failed is not None:
             failed, self._failed = self._failed, None
             raise failed
@@ -187,13 +209,33 @@ class FrameBatcher:
                 return
             self._refill(asyncio.get_running_loop().time())
             self._allowance = max(0.0, self._allowance - 1)
-            while (delta := self._merge.take(self.cap)) is not None:
+            clock = time.perf_counter
+            while (delta := self._merge.take(self._limit())) is not None:
+                started = clock()
                 await call_sink(self.on_delta, delta)
+                self._measured(len(delta.upserts) + len(delta.removals), clock() - started)
                 if len(self._merge):
                     await asyncio.sleep(0)
             events, self._events = self._events, []
+            started = clock()
             for event in events:
                 await call_sink(self.on_event, event)
+                if clock() - started > self.slice:
+                    await asyncio.sleep(0)
+                    started = clock()
+
+    def _limit(self) -> int:
+        """Changes one delivery carries: what the sink handles in `slice` seconds."""
+        if self._per_change <= 0 or self.slice <= 0:
+            return self.cap
+        fits = int(self.slice / self._per_change)
+        return max(min(MIN_CHANGES, self.cap), min(self.cap, fits))
+
+    def _measured(self, changes: int, seconds: float) -> None:
+        if changes <= 0:
+            return
+        per = seconds / changes
+        self._per_change = per if self._per_change <= 0 else 0.7 * self._per_change + 0.3 * per
 
     def cancel(self) -> None:
         """Drop what waits and stop the scheduled delivery (the source was stopped)."""

@@ -100,6 +100,9 @@ class IssueList(ScrollView, can_focus=True):
         self._mono = mono or (lambda: now().timestamp())
         self.order: list[IssueKey] = list(feed.order)
         self._pos: dict[IssueKey, int] | None = None
+        self._cursor_at: tuple[list[IssueKey], IssueKey, int | None] | None = None
+        """The cursor's index in the order list it was last looked up in: a live change
+        hands over a new list and asks where the cursor was in the old one."""
         self.cursor_key: IssueKey | None = self.order[0] if self.order else None
         self.marks: set[IssueKey] = set()
         self.paused = False
@@ -115,14 +118,22 @@ class IssueList(ScrollView, can_focus=True):
     def position(self, key: IssueKey | None) -> int | None:
         if key is None:
             return None
-        if self.order is self.feed.order:
-            return self.feed.position(key)
-        if self._pos is None:
+        order = self.order
+        cached = self._cursor_at
+        if cached is not None and cached[0] is order and cached[1] == key:
+            return cached[2]
+        if order is self.feed.order:
+            index = self.feed.position(key)
+        elif self._pos is None:
             try:
-                return self.order.index(key)
+                index = order.index(key)
             except ValueError:
-                return None
-        return self._pos.get(key)
+                index = None
+        else:
+            index = self._pos.get(key)
+        if key == self.cursor_key:
+            self._cursor_at = (order, key, index)
+        return index
 
     def feed_changed(self, change: FeedChange) -> None:
         """Apply a feed change: keep the cursor on its issue, at the same screen row."""
