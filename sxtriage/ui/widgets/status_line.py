@@ -1,5 +1,5 @@
-"""One line under the table: LIVE/PAUSED, "N new", counts, sources' health, scope, sort,
-filter."""
+"""One line under the table: LIVE/PAUSED, "N new", counts (or that the cache is still
+being read), sources' health, scope, sort, filter."""
 
 from __future__ import annotations
 
@@ -26,8 +26,11 @@ class StatusLine(Static):
         query: str,
         view: str = "",
         health: str = "",
+        loading: bool = False,
     ) -> None:
-        """`health`: the sources' health ("sentry ✓ · relay ✓"), shown once, here."""
+        """`health`: the sources' health ("sentry ✓ · relay ✓"), shown once, here.
+        `loading`: cached issues are still being read, so `total` is what was read so far
+        (not "500 of 500" as if that were all)."""
         colours = palette_of(self.app)
         line = Text()
         if paused:
@@ -36,7 +39,12 @@ class StatusLine(Static):
                 line.append(f" {new} new", style=f"bold {colours.warning}")
         else:
             line.append(" LIVE ", style=f"bold reverse {colours.success}")
-        line.append(f"  {shown:,} of {total:,}")
+        if loading:
+            line.append(f"  loading cache… {total:,} read", style=f"bold {colours.warning}")
+            if shown != total:
+                line.append(f", {shown:,} shown")
+        else:
+            line.append(f"  {shown:,} of {total:,}")
         if marked:
             line.append(f"  ● {marked} marked", style="bold")
         if health:

@@ -230,7 +230,21 @@ class FeedScreen(LoudWorkers, Screen[None]):
         query, view = self._query_text(), self.session.sections.label(feed)
         health = self._health_text(self.sx.now())
         colours = palette_of(self.app)  # a new theme redraws it
-        key = (colours, paused, new, marked, shown, total, scope, sort, query, view, health)
+        loading = self.session.cache_loading
+        key = (
+            colours,
+            paused,
+            new,
+            marked,
+            shown,
+            total,
+            loading,
+            scope,
+            sort,
+            query,
+            view,
+            health,
+        )
         if key == self._status_shown:
             return  # the same line (the cursor moved, nothing it shows changed): no redraw
         self._status_shown = key
@@ -246,6 +260,7 @@ class FeedScreen(LoudWorkers, Screen[None]):
             query=query,
             view=view,
             health=health,
+            loading=loading,
         )
 
     def _query_text(self) -> str:
