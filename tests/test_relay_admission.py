@@ -11,8 +11,10 @@ import pytest
 from sentry_sdk.transport import _parse_rate_limits
 
 from sxtriage.config import ConfigError, Settings
-from sxtriage.relay.admission import Admission, AdmissionConfig, Refusal, Ticket
+from sxtriage.relay.admission import Admission, AdmissionConfig, LoopLag, Refusal, Ticket
+from sxtriage.relay.persist import Checkpointer
 from sxtriage.relay.server import RelayServer
+from sxtriage.store import Store
 
 
 class Clock:
@@ -252,3 +254,73 @@ async def test_sentry_python_backs_off_when_the_relay_is_overloaded(tmp_path) ->
         client.close(timeout=1)
         await load.close()
         await server.stop()
+
+
+def test_loop_lag_counts_in_the_predicted_wait() -> None:
+    """A request waits for the event loop before its ticket: that wait is part of the
+    predicted one, so a loop far behind sheds load even with a short backlog."""
+    clock = Clock()
+    lag = LoopLag(clock)
+    adm = Admission(AdmissionConfig(burst_budget=0.5), clock, lag)
+    _warm(adm, clock, cost=0.01)  # 10 ms per event
+    held = _admit(adm, 10)  # 100 ms of backlog: well within 500 ms
+    lag.observe(0.45, clock.now)  # a timer fired 450 ms late
+    refusal = adm.enter(100)
+    assert isinstance(refusal, Refusal) and "450 ms behind" in refusal.reason
+    assert adm.stats()["loop_lag_ms"] == pytest.approx(450, abs=1)
+    for t in held:
+        adm.leave(t)
+    clock.now += 1.0  # the loop kept up since: the lag fades
+    lag.observe(0.0, clock.now)
+    assert lag.value() < 0.001
+    _admit(adm, 10)
+    assert isinstance(adm.enter(100), Ticket)
+    assert adm.stats()["loop_lag_max_ms"] == pytest.approx(450, abs=1)
+
+
+async def test_loop_lag_is_measured_by_a_timer_on_the_running_loop() -> None:
+    import time
+
+    lag = LoopLag()
+    lag.start(asyncio.get_running_loop())
+    try:
+        await asyncio.sleep(0.05)
+        time.sleep(0.2)  # noqa: ASYNC251 - the point: the loop is blocked
+        deadline = asyncio.get_running_loop().time() + 5
+        while lag.max < 0.1 and asyncio.get_running_loop().time() < deadline:
+            await asyncio.sleep(0.01)
+        assert lag.max >= 0.1
+    finally:
+        lag.stop()
+
+
+async def test_checkpoints_run_off_the_writer_and_the_wal_stays_bounded(tmp_path) -> None:
+    store = Store(tmp_path / "db.sqlite")
+    try:
+        ckpt = Checkpointer(store, interval=0.01)
+        await ckpt.start()
+        auto = await store.transact(lambda c: c.execute("PRAGMA wal_autocheckpoint").fetchone())
+        assert auto[0] == 0  # the writer's COMMIT never checkpoints
+        wal = tmp_path / "db.sqlite-wal"
+        blob = "x" * 4000
+        for i in range(3):
+            await store.write_many(
+                [("CREATE TABLE IF NOT EXISTS t (v TEXT)", ())]
+                + [("INSERT INTO t VALUES (?)", (blob,)) for _ in range(500)]
+            )
+            ckpt.written()
+            deadline = asyncio.get_running_loop().time() + 10
+            while ckpt.checkpoints <= i and asyncio.get_running_loop().time() < deadline:
+                await asyncio.sleep(0.01)
+            assert ckpt.checkpoints > i
+        # checkpointed: the writer restarts the WAL from its start instead of growing it
+        size = wal.stat().st_size
+        await store.write_many([("INSERT INTO t VALUES (?)", (blob,)) for _ in range(500)])
+        assert wal.stat().st_size <= max(size, 3 * 1024 * 1024)
+        await ckpt.stop()
+        auto = await store.transact(lambda c: c.execute("PRAGMA wal_autocheckpoint").fetchone())
+        assert auto[0] == Checkpointer.AUTO_PAGES
+        rows = await store.query("SELECT count(*) FROM t")
+        assert rows[0][0] == 2000
+    finally:
+        store.close()

@@ -11,13 +11,21 @@ A request is refused (429) when, counting it:
    bounded whatever the cost estimate says), or
 2. the oldest request in the backlog has already waited longer than the burst budget
    (the pipeline is stalled: a worker restarting, a slow disk), or
-3. the predicted wait — backlog events × the measured cost per event — exceeds the
-   budget: `burst_budget` (0.5 s) while a burst is short; `standing_budget` (0.1 s)
-   once requests have really waited (the oldest one's age) longer than that for a
-   whole `standing_after` (1 s), until they wait less than half of it for as long.  A
-   short burst is absorbed; a sustained overload keeps a short queue, so the requests
-   accepted are answered quickly (CoDel's idea: a standing queue is only latency).  An
-   empty backlog always takes one.
+3. the predicted wait — the event loop's lag plus backlog events × the measured cost
+   per event — exceeds the budget: `burst_budget` (0.5 s) while a burst is short;
+   `standing_budget` (0.1 s) once requests have really waited (the loop's lag plus the
+   oldest one's age) longer than that for a whole `standing_after` (1 s), until they
+   wait less than half of it for as long.  A short burst is absorbed; a sustained
+   overload keeps a short queue, so the requests accepted are answered quickly (CoDel's
+   idea: a standing queue is only latency).  An empty backlog always takes one.
+
+The loop's lag is the wait before a ticket: a request is read, parsed and handed to its
+handler only when the event loop gets to it, and a loop saturated by HTTP parsing (the
+refusals' too), scrubbing results and commits makes every request wait there, where no
+ticket counts it.  `LoopLag` measures it as how late a 10 ms timer fires (rising at once,
+fading over 0.1 s); it counts in the predicted wait and in the wait that makes a queue
+standing, so admission sheds pipeline work while the loop is behind, and the loop's time
+goes to answering, 429s included, instead.
 
 The cost per event is measured, not configured: busy time (any request in the backlog)
 divided by the events completed meanwhile, both fading exponentially over 0.5 s of busy
@@ -35,6 +43,7 @@ in `relay-server/src/endpoints/common.rs`).  sentry-python's transport honours t
 
 from __future__ import annotations
 
+import asyncio
 import math
 import time
 from collections import deque
@@ -127,6 +136,53 @@ class Refusal:
         return {"Retry-After": seconds, "X-Sentry-Rate-Limits": f"{seconds}::{SCOPE}:{REASON}"}
 
 
+class LoopLag:
+    """How late the event loop runs a periodic timer: the wait a request arriving now
+    sees before its handler starts (seconds; rises with each late timer, fades over
+    `FADE` once the loop keeps up)."""
+
+    INTERVAL = 0.01
+    FADE = 0.1
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self._clock = clock
+        self._lag = 0.0
+        self._at = clock()
+        self.max = 0.0
+        """The largest lag seen (for /health)."""
+        self._due = 0.0
+        self._handle: asyncio.TimerHandle | None = None
+
+    def start(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.stop()
+        self._due = self._clock() + self.INTERVAL
+        self._handle = loop.call_later(self.INTERVAL, self._fire, loop)
+
+    def stop(self) -> None:
+        if self._handle is not None:
+            self._handle.cancel()
+            self._handle = None
+
+    def _fire(self, loop: asyncio.AbstractEventLoop) -> None:
+        now = self._clock()
+        self.observe(now - self._due, now)
+        self._due = now + self.INTERVAL
+        self._handle = loop.call_later(self.INTERVAL, self._fire, loop)
+
+    def observe(self, late: float, now: float) -> None:
+        """One timer fired `late` seconds after it was due."""
+        self._lag = max(max(0.0, late), self.value(now))
+        self._at = now
+        self.max = max(self.max, self._lag)
+
+    def value(self, now: float | None = None) -> float:
+        """The lag now: the last one seen, faded by the time since."""
+        if self._lag == 0.0:
+            return 0.0
+        now = self._clock() if now is None else now
+        return self._lag * math.exp(-max(0.0, now - self._at) / self.FADE)
+
+
 class Ticket:
     """One admitted request's share of the backlog, until `Admission.leave`."""
 
@@ -146,10 +202,15 @@ class Admission:
     """Completed events before the measurement replaces the assumption."""
 
     def __init__(
-        self, config: AdmissionConfig | None = None, clock: Callable[[], float] = time.monotonic
+        self,
+        config: AdmissionConfig | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        lag: LoopLag | None = None,
     ) -> None:
         self.config = config or AdmissionConfig()
         self._clock = clock
+        self.lag = lag or LoopLag(clock)
+        """The event loop's lag (started by the server on its loop; zero until then)."""
         self.events = 0
         """Events (work units) in the backlog now."""
         self.bytes = 0
@@ -198,12 +259,14 @@ class Admission:
                 f"oldest queued request has waited {(now - oldest) * 1000:.0f} ms; "
                 "retry after the Retry-After seconds",
             )
-        predicted = (self.events + 1) * self.cost
+        lag = self.lag.value(now)
+        predicted = lag + (self.events + 1) * self.cost
         if predicted > budget and self.events > 0:  # an empty backlog always takes one
             return self._refuse(
                 "latency",
                 f"backlog of {self.events} events would take {predicted * 1000:.0f} ms "
-                f"(budget {budget * 1000:.0f} ms); retry after the Retry-After seconds",
+                f"(event loop {lag * 1000:.0f} ms behind; budget {budget * 1000:.0f} ms); "
+                "retry after the Retry-After seconds",
             )
         ticket = Ticket(now, nbytes)
         self._tickets.append(ticket)
@@ -264,7 +327,7 @@ class Admission:
         # below half of it for as long (batches finish in clumps: one short dip, or one
         # hiccup of the machine, says nothing).
         oldest = self._oldest()
-        age = now - oldest if oldest is not None else 0.0
+        age = self.lag.value(now) + (now - oldest if oldest is not None else 0.0)
         target, after = self.config.standing_budget, self.config.standing_after
         if not self.standing:
             if age <= target:
@@ -302,6 +365,8 @@ class Admission:
             "bytes": self.bytes,
             "oldest_ms": round((now - oldest) * 1000, 1) if oldest is not None else 0.0,
             "cost_us_per_event": round(self.cost * 1e6, 1),
+            "loop_lag_ms": round(self.lag.value(now) * 1000, 1),
+            "loop_lag_max_ms": round(self.lag.max * 1000, 1),
             "predicted_ms": round(self.events * self.cost * 1000, 1),
             "budget_ms": round(self.budget(now) * 1000, 1),
             "standing": self.standing,

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 
 from sxtriage.relay.envelope import DROPPED_TYPES, EVENT_TYPES, Envelope
 from sxtriage.relay.normalize import Job, Result
-from sxtriage.relay.persist import ItemRow, Prepared, Published, commit_batch
+from sxtriage.relay.persist import Checkpointer, ItemRow, Prepared, Published, commit_batch
 from sxtriage.relay.pii_config import build_pii_config
 from sxtriage.relay.workers import Pool, make_pool
 from sxtriage.store import Store
@@ -66,6 +66,7 @@ class Pipeline:
         self._scrubbed: asyncio.Queue[tuple[list[_Pending], asyncio.Future[list[Result]]]]
         self._committing: asyncio.Queue[tuple[list[Prepared], asyncio.Task[list[Published]]]]
         self._pool: Pool | None = None
+        self._checkpointer: Checkpointer | None = None
         self._tasks: list[asyncio.Task[None]] = []
         self.events = 0
         self.batches = 0
@@ -88,6 +89,8 @@ class Pipeline:
         await pool.start()
         pool.on_idle = self._flush
         self._pool = pool
+        self._checkpointer = Checkpointer(self.store)
+        await self._checkpointer.start()
         self._tasks = [
             asyncio.create_task(self._commit_loop(), name="relay-commit"),
             asyncio.create_task(self._publish_loop(), name="relay-publish"),
@@ -102,6 +105,9 @@ class Pipeline:
                 await task
         if pool is not None:
             await pool.stop()
+        checkpointer, self._checkpointer = self._checkpointer, None
+        if checkpointer is not None:
+            await checkpointer.stop()
         for p in self._buffer:
             _fail(p, IngestError("the relay is shutting down; retry shortly", 503))
         self._buffer, self._buffer_jobs = [], []
@@ -175,6 +181,8 @@ class Pipeline:
                 for prep in prepared:
                     _fail(prep.owner, IngestError(f"database write failed ({exc}); retry", 503))
                 continue
+            if self._checkpointer is not None:
+                self._checkpointer.written()
             self.events += sum(1 for prep in prepared for it in prep.items if it[2] is not None)
             if published:
                 self._publish(published)

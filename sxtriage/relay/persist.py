@@ -3,20 +3,104 @@
 For each envelope: the envelope row (its seq is the stream's event id), one row per
 event (a retried event id is stored and counted once), the issue it groups into (short
 id counter, counts, users affected) and streamed spans for the trace view.
+
+`Checkpointer` keeps SQLite's WAL checkpoints off that path: an automatic checkpoint runs
+inside the COMMIT that crosses its threshold (copying the WAL back into the database and
+syncing both), so one batch in a few hundred waited for it, up to a second on a busy
+disk, while every request behind it held its ticket.  The relay turns the automatic one
+off on the writer's connection and checkpoints from a connection of its own, off the
+writer thread, PASSIVE (never waiting for the writer or a reader).
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
 import sqlite3
 import uuid
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from sxtriage.relay import grouping
+from sxtriage.store import Store, StoreError
 
 ItemRow = tuple[dict[str, Any], str, dict[str, Any] | None]
 """(item header, item JSON text, summary for events)."""
+
+
+class Checkpointer:
+    """WAL checkpoints for the relay's store, at most every `interval` seconds of writes,
+    on a thread of their own (SQLite releases the GIL meanwhile); the connection is
+    opened, used and closed on that thread only, one call at a time."""
+
+    AUTO_PAGES = 1000
+    """SQLite's default automatic checkpoint threshold, restored on `stop`."""
+
+    def __init__(self, store: Store, interval: float = 0.5) -> None:
+        self.store = store
+        self.interval = interval
+        self.checkpoints = 0
+        self._path: Path = store.path
+        self._dirty = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self._conn: sqlite3.Connection | None = None
+        self._thread: ThreadPoolExecutor | None = None
+
+    async def start(self) -> None:
+        self._thread = ThreadPoolExecutor(1, thread_name_prefix="sxtriage-checkpoint")
+        await self.store.transact(_set_autocheckpoint(0))
+        self._task = asyncio.create_task(self._run(), name="relay-checkpoint")
+
+    def written(self) -> None:
+        """A batch was committed: the WAL has grown."""
+        self._dirty.set()
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+        with contextlib.suppress(StoreError):
+            await self.store.transact(_set_autocheckpoint(self.AUTO_PAGES))
+        thread, self._thread = self._thread, None
+        if thread is not None:
+            # queued behind a checkpoint still running (cancelling its await did not stop it)
+            await asyncio.get_running_loop().run_in_executor(thread, self._close)
+            thread.shutdown(wait=False)
+
+    async def _run(self) -> None:
+        while True:
+            await self._dirty.wait()
+            self._dirty.clear()
+            assert self._thread is not None
+            with contextlib.suppress(sqlite3.Error):
+                await asyncio.get_running_loop().run_in_executor(self._thread, self._checkpoint)
+                self.checkpoints += 1
+            await asyncio.sleep(self.interval)
+
+    def _checkpoint(self) -> None:
+        if self._conn is None:
+            self._conn = sqlite3.connect(
+                self._path, timeout=0, check_same_thread=False, isolation_level=None
+            )
+        self._conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+
+    def _close(self) -> None:
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
+
+
+def _set_autocheckpoint(pages: int) -> Callable[[sqlite3.Connection], None]:
+    def run(conn: sqlite3.Connection) -> None:
+        conn.execute(f"PRAGMA wal_autocheckpoint={int(pages)}").fetchall()
+
+    return run
 
 
 @dataclass(slots=True)

@@ -47,6 +47,10 @@ CORS = {
 }
 
 
+_BACKLOG = 1024
+"""listen() backlog (aiohttp's default is 128; the kernel caps it at net.core.somaxconn)."""
+
+
 def is_loopback(host: str) -> bool:
     if host in ("localhost", ""):
         return host == "localhost"
@@ -145,14 +149,19 @@ class RelayServer:
                 'are configured; set [relay] keys = ["…"] or bind 127.0.0.1'
             )
         await self.pipeline.start()
+        self.admission.lag.start(asyncio.get_running_loop())
         self._runner = web.AppRunner(
             self.app(), access_log=None, handle_signals=False, auto_decompress=False
         )
         await self._runner.setup()
-        site = web.TCPSite(self._runner, host, port, reuse_address=True)
+        # A deep accept queue: SDKs open connections in bursts when answers slow down, and a
+        # connection dropped from a full queue is retried by the client's TCP only after
+        # 1 s (the SYN retransmit), a wait no answer from here could shorten.
+        site = web.TCPSite(self._runner, host, port, reuse_address=True, backlog=_BACKLOG)
         try:
             await site.start()
         except OSError:
+            self.admission.lag.stop()
             await self._runner.cleanup()
             await self.pipeline.stop()
             raise
@@ -162,6 +171,7 @@ class RelayServer:
         return self.url
 
     async def _stop(self) -> None:
+        self.admission.lag.stop()
         self.broadcaster.close()
         if self._runner is not None:
             await self._runner.cleanup()
