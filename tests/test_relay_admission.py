@@ -324,3 +324,15 @@ async def test_checkpoints_run_off_the_writer_and_the_wal_stays_bounded(tmp_path
         assert rows[0][0] == 2000
     finally:
         store.close()
+
+
+def test_the_429_body_is_json_whatever_the_reason() -> None:
+    from sxtriage.relay.ingest_http import limited
+
+    for reason in ("backlog of 3 events would take 5 ms; retry", 'a "quote" \\ and é'):
+        response = limited(Refusal(2, reason))
+        assert response.status == 429
+        assert json.loads(response.body) == {"detail": reason}
+        assert response.headers["Retry-After"] == "2"
+        assert response.headers["X-Sentry-Error"] == reason
+        assert response.headers["X-Sentry-Rate-Limits"] == "2::organization:relay_backlog"
