@@ -75,6 +75,11 @@ class SxTriageApp(TriageKeysMixin, JumpsMixin, UserCommandsMixin, LoudWorkers, A
         for line in [*self.keymap_errors, *self.theme_errors, *self.session.alert_errors]:
             self.notify(line, severity="warning", timeout=8, markup=False)
         self._unsubscribe = self.session.subscribe(self._session_event)
+        self.call_later(self._show_feed)
+
+    async def _show_feed(self) -> None:
+        """The feed, once the app's start-up is done: Textual holds every frame until then,
+        so a screen pushed during mount is drawn twice (once for nothing)."""
         await self.push_screen(FeedScreen(self))
         self.call_after_refresh(self._after_first_frame)
 
