@@ -7,10 +7,11 @@ events and turns notices into toasts.  A failed worker is reported by `LoudWorke
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable, Coroutine
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from textual.app import App
 from textual.binding import Binding
@@ -23,21 +24,47 @@ from sxtriage.ui.actions.triage import TriageKeysMixin
 from sxtriage.ui.actions.user_commands import UserCommandsMixin
 from sxtriage.ui.actions.workflow import unavailable_keys
 from sxtriage.ui.bindings import bindings, check_keymap
-from sxtriage.ui.commands import SxCommands
 from sxtriage.ui.screens.feed.screen import FeedScreen
-from sxtriage.ui.screens.help import HelpScreen
-from sxtriage.ui.screens.issue.screen import IssueScreen
 from sxtriage.ui.theme import DEFAULT_THEME, load_themes
 from sxtriage.ui.widgets.service_bar import ServiceBar
 from sxtriage.ui.workers import LoudWorkers
 
+if TYPE_CHECKING:
+    from textual.command import Provider
+
+    from sxtriage.ui.screens.issue.screen import IssueScreen
+
 QUIT_ARMED_SECONDS = 4
+
+
+def _sx_commands() -> type[Provider]:
+    """The palette's provider, imported when the palette first opens (it brings the
+    issue screen with it, which the first frame does not show)."""
+    from sxtriage.ui.commands import SxCommands
+
+    return SxCommands
+
+
+_ISSUE_SCREEN = "sxtriage.ui.screens.issue.screen"
+
+
+def _issue_screen() -> type[IssueScreen]:
+    from sxtriage.ui.screens.issue.screen import IssueScreen
+
+    return IssueScreen
+
+
+def _as_issue_screen(screen: object) -> IssueScreen | None:
+    """`screen` when it is an issue screen; there is none before its module is imported
+    (the first issue opened imports it), so asking does not import it."""
+    module = sys.modules.get(_ISSUE_SCREEN)
+    return screen if module is not None and isinstance(screen, module.IssueScreen) else None
 
 
 class SxTriageApp(TriageKeysMixin, JumpsMixin, UserCommandsMixin, LoudWorkers, App[int]):
     TITLE = "sxtriage"
     BINDINGS: list[Binding] = bindings("app")  # type: ignore[assignment]
-    COMMANDS = App.COMMANDS | {SxCommands}
+    COMMANDS = App.COMMANDS | {_sx_commands}
     CSS = "Screen { background: $background; }"
 
     def __init__(
@@ -148,8 +175,8 @@ class SxTriageApp(TriageKeysMixin, JumpsMixin, UserCommandsMixin, LoudWorkers, A
         return None
 
     def current_issue(self) -> Issue | None:
-        screen = self.screen
-        if isinstance(screen, IssueScreen):
+        screen = _as_issue_screen(self.screen)
+        if screen is not None:
             return screen.issue
         feed = self.feed_screen()
         if feed is None or feed.issue_list.cursor_key is None:
@@ -157,8 +184,8 @@ class SxTriageApp(TriageKeysMixin, JumpsMixin, UserCommandsMixin, LoudWorkers, A
         return self.session.feed.get(feed.issue_list.cursor_key)
 
     def selected_issues(self) -> list[Issue]:
-        screen = self.screen
-        if isinstance(screen, IssueScreen):
+        screen = _as_issue_screen(self.screen)
+        if screen is not None:
             return [screen.issue] if screen.issue is not None else []
         feed = self.feed_screen()
         return feed.selected_issues() if feed is not None else []
@@ -171,10 +198,11 @@ class SxTriageApp(TriageKeysMixin, JumpsMixin, UserCommandsMixin, LoudWorkers, A
         feed = self.feed_screen()
         if feed is not None:
             feed.issue_list.select_key(key)
-        if replace and isinstance(self.screen, IssueScreen):
-            self.switch_screen(IssueScreen(self, key))
+        issue_screen = _issue_screen()
+        if replace and _as_issue_screen(self.screen) is not None:
+            self.switch_screen(issue_screen(self, key))
         else:
-            self.push_screen(IssueScreen(self, key))
+            self.push_screen(issue_screen(self, key))
 
     def action_mark_related(self) -> None:
         """Mark the issue and the issues of other services sharing its traces (one
@@ -210,6 +238,8 @@ class SxTriageApp(TriageKeysMixin, JumpsMixin, UserCommandsMixin, LoudWorkers, A
         feed_screen.refresh_status()
 
     def action_help(self) -> None:
+        from sxtriage.ui.screens.help import HelpScreen
+
         if not isinstance(self.screen, HelpScreen):
             self.push_screen(
                 HelpScreen(self.keymap_overrides, unavailable_keys(self.session), self.user_specs)
