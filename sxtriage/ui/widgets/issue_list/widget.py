@@ -6,6 +6,7 @@ stay on the same issue across live updates and re-sorts.  Line 0 is a sticky hea
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Container
 from datetime import datetime
 from math import ceil
@@ -35,6 +36,10 @@ from sxtriage.ui.widgets.issue_list.rows import (
 
 FLASH_SECONDS = 2.0
 ROW_CACHE = 1000
+LIVE_EVERY = 1 / 30
+"""Seconds: while changes stream in, the list takes the feed's new order (and redraws
+all its rows) at most this often; a key's cursor move is drawn in the next frame, which
+then repaints two lines instead of the whole list."""
 """Drawn rows kept for reuse (a few screens' worth; emptied when full)."""
 
 
@@ -100,6 +105,9 @@ class IssueList(ScrollView, can_focus=True):
         self._mono = mono or (lambda: now().timestamp())
         self.order: list[IssueKey] = list(feed.order)
         self._pos: dict[IssueKey, int] | None = None
+        self.live_every = LIVE_EVERY
+        self._synced_at = float("-inf")
+        self._sync_due = False
         self._cursor_at: tuple[list[IssueKey], IssueKey, int | None] | None = None
         """The cursor's index in the order list it was last looked up in: a live change
         hands over a new list and asks where the cursor was in the old one."""
@@ -145,6 +153,21 @@ class IssueList(ScrollView, can_focus=True):
             until = self._mono() + FLASH_SECONDS
             for key in change.added:
                 self._fresh[key] = until
+        if self._sync_due:
+            return  # a catch-up is scheduled: it takes this change too
+        wait = self._synced_at + self.live_every - time.monotonic()
+        if wait <= 0:
+            self._catch_up()
+        else:
+            self._sync_due = True
+            self.set_timer(wait, self._catch_up)
+
+    def _catch_up(self) -> None:
+        """Take the feed's current order (the cursor stays on its issue)."""
+        self._sync_due = False
+        if self.paused:
+            return
+        self._synced_at = time.monotonic()
         self._sync_order()
         if self.marks:
             self.marks = {k for k in self.marks if k in self.feed.issues}
@@ -197,6 +220,7 @@ class IssueList(ScrollView, can_focus=True):
             self._pos = None
         else:
             self.new_while_paused.clear()
+            self._sync_due = False
             self._sync_order()
 
     def selected(self) -> list[IssueKey]:
