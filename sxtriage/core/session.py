@@ -13,7 +13,6 @@ handed over with `attach`.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import sqlite3
 import time
@@ -252,12 +251,12 @@ class Session:
         return added
 
     async def start(self) -> None:
+        await self.load_cache_rest()  # sources, outbox and correlator see the whole cache
         connect, self.connect = self.connect, None
-        if connect is not None:  # the sources are built while the rest of the cache is read
-            await asyncio.gather(connect(self), self.load_cache_rest())
+        if connect is not None:  # the sources, built once the whole cache is shown
+            await connect(self)
             if self._stopped:
                 return
-        await self.load_cache_rest()  # sources, outbox and correlator see the whole cache
         if self.triage is not None:
             try:
                 await self.triage.start()
