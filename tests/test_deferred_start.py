@@ -295,3 +295,31 @@ def test_a_session_built_at_once_has_its_sources(tmp_path: Path) -> None:
     assert session.connect is None
     asyncio.run(session.stop())
     store.close()
+
+
+async def test_the_demo_paints_first_then_starts_its_servers(tmp_path: Path) -> None:
+    from sxtriage.demo import _Demo, _demo_settings
+    from sxtriage.relay.inproc import InProcessRelay
+
+    store = Store(tmp_path / "demo.db")
+    port = _free_port()
+    session = Session(_demo_settings(Settings(data_dir=tmp_path, relay_port=port)), store)
+    session.load_cache()
+    demo = _Demo(rate=0.0)
+    session.connect = demo.connect
+    app = SxTriageApp(session)
+    seen = Recorder(app)
+    try:
+        async with app.run_test(size=(160, 45)) as pilot:
+            await _until(lambda: session.relay is not None and session.poller is not None, pilot)
+            assert seen.first is not None and seen.first["sentry"] is None
+            assert isinstance(session.relay, InProcessRelay)
+            assert session.settings.sentry_org == "scenextras"
+            assert any(title.startswith("Simulate: ") for title in session.commands)
+            await _until(lambda: len(session.feed.issues) > 0, pilot)  # the simulator's
+            assert session.health["sentry"].ok
+    finally:
+        await demo.stop(session)
+        store.close()
+    with socket.socket() as s:  # the relay let its port go
+        s.bind(("127.0.0.1", port))

@@ -223,14 +223,14 @@ def prepare_session(loaded: LoadedSettings, store: Store) -> Session:
         else:
             ask_org = True
     if not settings.relay_url and settings.relay_embed:
-        _start_resource_tracker()
+        start_resource_tracker()
     session = Session(settings, store)
     session.load_cache()
     session.connect = partial(connect_sources, ask_org=ask_org)
     return session
 
 
-def _start_resource_tracker() -> None:
+def start_resource_tracker() -> None:
     """An embedded relay scrubs in spawned processes, whose start launches
     multiprocessing's resource tracker with sys.stderr's file descriptor; while the app
     runs, sys.stderr is Textual's capture (no descriptor): launched now, before it."""
