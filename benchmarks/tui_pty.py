@@ -205,13 +205,23 @@ def measure_process(tmp: Path, count: int = 10_000) -> dict[str, list[float]]:
     return out
 
 
+FIRST_PAINT_BUDGET_MS = 500.0
+"""exec → first painted frame of the cached feed, on the slower 2-core machine."""
+
+
 def print_process(samples: dict[str, list[float]]) -> list[dict[str, object]]:
-    """The table of `measure_process`; returns its rows for the results file."""
+    """The table of `measure_process`; returns its rows for the results file.  Beside ×
+    floor, × the DataTable app of the same run: on a loaded machine both grow, their
+    ratio less."""
     from benchmarks.common import median_spread
 
     stats = {k: median_spread([x * 1000.0 for x in v]) for k, v in samples.items()}
     floor = stats["floor"]["median"] or 1.0
-    print(f"\n{'whole process, pty 160x45':<36}{'median':>8}{'min':>8}{'max':>8}{'x floor':>9}")
+    peer = stats["peer"]["median"] or 1.0
+    print(
+        f"\n{'whole process, pty 160x45':<36}{'median':>8}{'min':>8}{'max':>8}"
+        f"{'x floor':>9}{'x peer':>8}{'budget':>8}"
+    )
     rows: list[dict[str, object]] = []
     for key, label in (
         ("floor", "python -c pass (floor)"),
@@ -221,7 +231,23 @@ def print_process(samples: dict[str, list[float]]) -> list[dict[str, object]]:
     ):
         st = stats[key]
         ratio = st["median"] / floor
-        print(f"{label:<36}{st['median']:>8.0f}{st['min']:>8.0f}{st['max']:>8.0f}{ratio:>8.1f}x")
-        rows.append({"metric": f"process_{key}", **st, "x_floor": round(ratio, 1)})
-    print("(exec → first frame of the cached feed on the pty; times in ms)")
+        budget = FIRST_PAINT_BUDGET_MS if key == "first" else None
+        verdict = "—" if budget is None else ("ok" if st["median"] <= budget else "OVER")
+        print(
+            f"{label:<36}{st['median']:>8.0f}{st['min']:>8.0f}{st['max']:>8.0f}{ratio:>8.1f}x"
+            f"{st['median'] / peer:>7.2f}x{verdict:>8}"
+        )
+        rows.append(
+            {
+                "metric": f"process_{key}",
+                **st,
+                "x_floor": round(ratio, 1),
+                "x_peer": round(st["median"] / peer, 2),
+                "budget_ms": budget,
+            }
+        )
+    print(
+        f"(exec → first frame of the cached feed on the pty, budget ≤ "
+        f"{FIRST_PAINT_BUDGET_MS:.0f} ms; times in ms)"
+    )
     return rows
