@@ -259,18 +259,17 @@ async def connect_sources(session: Session, *, ask_org: bool = False) -> None:
     if session.stopped:
         return
     sources = await asyncio.to_thread(build_sources, settings, relay_server=embedded)
-    if session.stopped:
+    if session.stopped:  # and with it the embedded relay
         await sources.aclose()
-        if embedded is not None:
-            await embedded.stop()
         return
     session.settings = settings
-    attach_sources(session, sources, embedded)
+    attach_sources(session, sources)
 
 
 async def _relay_for(session: Session, settings: Settings) -> tuple[Settings, RelayServer | None]:
     """No relay URL: join one answering on the default address, else embed one when
-    asked to (returned started); the settings name the relay's URL."""
+    asked to (returned started, stopped with the session); the settings name the
+    relay's URL."""
     if settings.relay_url:
         return settings, None
     local = f"http://{settings.relay_host}:{settings.relay_port}"
@@ -294,5 +293,6 @@ async def _relay_for(session: Session, settings: Settings) -> tuple[Settings, Re
     if session.stopped:
         await embedded.stop()
         return settings, None
+    session.embedded.append(embedded)
     session.notify(f"relay: embedded, listening on {url}")
     return settings.model_copy(update={"relay_url": url}), embedded
