@@ -244,9 +244,10 @@ async def connect_sources(session: Session, *, ask_org: bool = False) -> None:
     line and the rest still comes.  The imports and the clients are made on a worker
     thread: the event loop keeps drawing."""
     settings = session.settings
-    await asyncio.to_thread(_import_stacks, not settings.relay_url and settings.relay_embed)
     if ask_org:
         session.notify("Reading the org's projects from Sentry…")
+    await asyncio.to_thread(_import_stacks, not settings.relay_url and settings.relay_embed)
+    if ask_org:
         answer = await read_org_services(settings)
         if session.stopped:
             return
