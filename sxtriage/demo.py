@@ -13,6 +13,7 @@ start once it is, like the sources of `sxtriage` (`core/build.py`).
 from __future__ import annotations
 
 import asyncio
+import gc
 import tempfile
 from dataclasses import dataclass, field
 from functools import partial
@@ -25,6 +26,7 @@ from sxtriage.config import LoadedSettings, Settings
 from sxtriage.core.build import attach_sources, build_session, build_sources, start_resource_tracker
 from sxtriage.core.session import Session
 from sxtriage.store import Store
+from sxtriage.ui.app import SxTriageApp
 
 if TYPE_CHECKING:
     from sxtriage.relay.server import RelayServer
@@ -184,8 +186,6 @@ class _Demo:
 
 
 async def _main(settings: Settings, rate: float) -> int:
-    from sxtriage.ui.app import SxTriageApp
-
     start_resource_tracker()  # the relay's scrubbers are spawned while the app runs
     store = Store(settings.db_path)
     session = Session(_demo_settings(settings), store)
@@ -204,6 +204,10 @@ async def _main(settings: Settings, rate: float) -> int:
 
 
 def run_demo(loaded: LoadedSettings, *, rate: float) -> int:
+    from sxtriage.runtime_tuning import tune_runtime
+
+    gc.freeze()  # as `sxtriage` does (ui/run.py): the relay's start then collects nothing
+    tune_runtime()
     settings = loaded.settings
     tmp: tempfile.TemporaryDirectory[str] | None = None
     if loaded.origins.get("data_dir", "default") == "default" or settings.data_dir is None:
