@@ -20,14 +20,12 @@ environment but must be looked up, as a user after `sxtriage login` has it:
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 from pathlib import Path
 from typing import Any
 
-from keyring.backend import KeyringBackend
-from keyring.compat import properties
+from tests.json_keyring import JsonKeyring
 
 RUNS = 9
 BUDGET_MS = 150.0
@@ -35,40 +33,10 @@ ROOT = Path(__file__).resolve().parent.parent
 _STORE = "SXTRIAGE_BENCH_KEYRING"
 
 
-class BenchKeyring(KeyringBackend):
+class BenchKeyring(JsonKeyring):
     """A keyring backend in a JSON file named by $SXTRIAGE_BENCH_KEYRING; viable only there."""
 
-    @classmethod
-    def _path(cls) -> Path:
-        path = os.environ.get(_STORE)
-        if not path:
-            raise RuntimeError(f"{_STORE} is not set")
-        return Path(path)
-
-    @properties.classproperty
-    def priority(cls) -> float:
-        cls._path()  # raises: not viable without the file
-        return 1.0
-
-    def _load(self) -> dict[str, str]:
-        try:
-            data: dict[str, str] = json.loads(self._path().read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            return {}
-        return data
-
-    def get_password(self, service: str, username: str) -> str | None:
-        return self._load().get(f"{service}/{username}")
-
-    def set_password(self, service: str, username: str, password: str) -> None:
-        data = self._load()
-        data[f"{service}/{username}"] = password
-        self._path().write_text(json.dumps(data), encoding="utf-8")
-
-    def delete_password(self, service: str, username: str) -> None:
-        data = self._load()
-        data.pop(f"{service}/{username}", None)
-        self._path().write_text(json.dumps(data), encoding="utf-8")
+    store_var = _STORE
 
 
 def _closed_port() -> int:

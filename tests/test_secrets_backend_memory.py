@@ -15,58 +15,20 @@ import keyring
 import keyring.core
 import pytest
 from keyring.backend import KeyringBackend
-from keyring.compat import properties
 
 from sxtriage import secrets
+from tests.json_keyring import JsonKeyring
 
 ROOT = Path(__file__).resolve().parent.parent
 STORE_A = "SXTRIAGE_TEST_KEYRING_A"
 STORE_B = "SXTRIAGE_TEST_KEYRING_B"
 
 
-class _JsonKeyring(KeyringBackend):
-    """A keyring backend in a JSON file named by an environment variable; viable only then."""
-
-    store_var = ""
-
-    @classmethod
-    def _path(cls) -> Path:
-        path = os.environ.get(cls.store_var)
-        if not path:
-            raise RuntimeError(f"{cls.store_var} is not set")
-        return Path(path)
-
-    @properties.classproperty
-    def priority(cls) -> float:
-        cls._path()
-        return 1.0
-
-    def _load(self) -> dict[str, str]:
-        try:
-            data: dict[str, str] = json.loads(self._path().read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            return {}
-        return data
-
-    def get_password(self, service: str, username: str) -> str | None:
-        return self._load().get(f"{service}/{username}")
-
-    def set_password(self, service: str, username: str, password: str) -> None:
-        data = self._load()
-        data[f"{service}/{username}"] = password
-        self._path().write_text(json.dumps(data), encoding="utf-8")
-
-    def delete_password(self, service: str, username: str) -> None:
-        data = self._load()
-        data.pop(f"{service}/{username}", None)
-        self._path().write_text(json.dumps(data), encoding="utf-8")
-
-
-class JsonKeyringA(_JsonKeyring):
+class JsonKeyringA(JsonKeyring):
     store_var = STORE_A
 
 
-class JsonKeyringB(_JsonKeyring):
+class JsonKeyringB(JsonKeyring):
     store_var = STORE_B
 
 
@@ -132,7 +94,7 @@ def test_no_backend_is_remembered_and_the_file_is_read(
         {"saved_at": time.time() - secrets.RECORD_MAX_AGE - 60},
         {"saved_at": time.time() + 3600},  # the clock went back
         {"backend": "nowhere.Keyring"},  # uninstalled since
-        {"backend": f"{__name__}._JsonKeyring"},  # no longer viable (no store)
+        {"backend": "tests.json_keyring.JsonKeyring"},  # no longer viable (no store)
     ],
 )
 def test_stale_record_is_rediscovered_and_rewritten(
