@@ -4,6 +4,8 @@ the recorded real-SDK payloads (tests/data/fixtures, see its README)."""
 from __future__ import annotations
 
 import json
+import time
+import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -66,3 +68,19 @@ async def relay(relay_settings: Settings) -> AsyncIterator[RelayServer]:
         yield server
     finally:
         await server.stop()
+
+
+def error_envelope(exc_type: str, value: str = "test event") -> tuple[str, bytes]:
+    """(event id, envelope) of one error event whose exception type names its issue."""
+    event_id = uuid.uuid4().hex
+    event = {
+        "event_id": event_id,
+        "platform": "python",
+        "level": "error",
+        "timestamp": time.time(),
+        "exception": {"values": [{"type": exc_type, "value": value}]},
+    }
+    payload = json.dumps(event).encode()
+    head = json.dumps({"event_id": event_id}).encode()
+    item = json.dumps({"type": "event", "length": len(payload)}).encode()
+    return event_id, head + b"\n" + item + b"\n" + payload + b"\n"

@@ -7,9 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-import json
-import time
-import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -26,6 +23,7 @@ from sxtriage.relay.coalesce import DeltaMerge, FrameBatcher
 from sxtriage.relay.inproc import InProcessRelay
 from sxtriage.relay.server import RelayServer
 from sxtriage.store import Store
+from tests.fixtures_relay import error_envelope
 
 T0 = datetime(2030, 1, 1, tzinfo=UTC)
 
@@ -251,18 +249,7 @@ async def test_an_error_in_a_scheduled_delivery_reaches_the_source() -> None:
 
 
 def _envelope(n: int) -> bytes:
-    event_id = uuid.uuid4().hex
-    event = {
-        "event_id": event_id,
-        "platform": "python",
-        "level": "error",
-        "timestamp": time.time(),
-        "exception": {"values": [{"type": f"Burst{n:04d}Error", "value": "burst test"}]},
-    }
-    payload = json.dumps(event).encode()
-    head = json.dumps({"event_id": event_id}).encode()
-    item = json.dumps({"type": "event", "length": len(payload)}).encode()
-    return head + b"\n" + item + b"\n" + payload + b"\n"
+    return error_envelope(f"Burst{n:04d}Error", "burst test")[1]
 
 
 N = 120

@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import time
-import uuid
 from collections.abc import Callable
 
 import httpx
@@ -19,7 +17,7 @@ from sxtriage.relay.coalesce import FrameBatcher
 from sxtriage.relay.inproc import InProcessRelay
 from sxtriage.relay.persist import Published
 from sxtriage.relay.server import RelayServer
-from tests.fixtures_relay import recorded
+from tests.fixtures_relay import error_envelope, recorded
 
 PY = {r.name: r for r in recorded("python-sentry-sdk")}
 Log = list[tuple[str, str, str]]
@@ -27,18 +25,7 @@ Log = list[tuple[str, str, str]]
 
 
 def _error_envelope(n: int) -> tuple[str, bytes]:
-    event_id = uuid.uuid4().hex
-    event = {
-        "event_id": event_id,
-        "platform": "python",
-        "level": "error",
-        "timestamp": time.time(),
-        "exception": {"values": [{"type": f"Inproc{n}Error", "value": "in-process test"}]},
-    }
-    payload = json.dumps(event).encode()
-    head = json.dumps({"event_id": event_id}).encode()
-    item = json.dumps({"type": "event", "length": len(payload)}).encode()
-    return event_id, head + b"\n" + item + b"\n" + payload + b"\n"
+    return error_envelope(f"Inproc{n}Error", "in-process test")
 
 
 async def _post(url: str, body: bytes, project: int = 1) -> None:
