@@ -326,7 +326,14 @@ class IssueList(ScrollView, can_focus=True):
         if self._styles is None:
 
             def get(name: str) -> Style:
-                return self.get_component_rich_style(f"issue-list--{name}", partial=True)
+                # partial: the segments draw over rows of their own background.  A partial
+                # style leaves an automatic colour (`$text-muted` is "auto 60%") unresolved,
+                # as white whatever the theme; the full style resolves it for this background
+                component = f"issue-list--{name}"
+                style = self.get_component_rich_style(component, partial=True)
+                if self.get_component_styles(component).auto_color:
+                    style += Style(color=self.get_component_rich_style(component).color)
+                return style
 
             self._styles = RowStyles(
                 base=self.rich_style,
