@@ -18,6 +18,7 @@ import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -158,6 +159,19 @@ async def bench_peer() -> dict[str, tuple[float, float]]:
     return timer.result()
 
 
+def on_frame_sent(app: App[Any], callback: Callable[[Any], None]) -> None:
+    """Call `callback(screen)` after each frame the app really sends to the terminal
+    (Textual's `App._display`; an update inside a batch is never sent)."""
+    display = app._display
+
+    def painted(screen: Any, update: Any) -> None:
+        display(screen, update)
+        if update is not None and not app._batch_count:
+            callback(screen)
+
+    app._display = painted  # type: ignore[method-assign]
+
+
 async def cold_once(data_dir: Path) -> tuple[float, float]:
     """Store with 10k cached issues → Session.load_cache → app → the first frame of the
     feed (its rows drawn), and → the first frame once the whole cache is in the feed.
@@ -174,12 +188,8 @@ async def cold_once(data_dir: Path) -> tuple[float, float]:
     app = SxTriageApp(session, start_session=False)
     frames: list[float] = []
     loaded: list[float] = []
-    display = app._display
 
-    def painted(screen: Any, update: Any) -> None:
-        display(screen, update)
-        if update is None or app._batch_count:  # not sent to the terminal
-            return
+    def painted(screen: Any) -> None:
         if isinstance(screen, FeedScreen) and screen.issue_list.order:
             frames.append(time.perf_counter())
 
@@ -187,7 +197,7 @@ async def cold_once(data_dir: Path) -> tuple[float, float]:
         if not session.cache_loading and not loaded:
             loaded.append(time.perf_counter())
 
-    app._display = painted  # type: ignore[method-assign]
+    on_frame_sent(app, painted)
     session.feed.subscribe(changed)
     changed(None)
     async with app.run_test(size=SIZE):
@@ -222,16 +232,12 @@ async def peer_cold_once(issues: list[Issue]) -> float:
     t0 = time.perf_counter()
     app = _PeerColdApp(issues)
     frames: list[float] = []
-    display = app._display
 
-    def painted(screen: Any, update: Any) -> None:
-        display(screen, update)
-        if update is None or app._batch_count:  # not sent to the terminal
-            return
+    def painted(screen: Any) -> None:
         if app.query_one(DataTable).row_count == len(issues):
             frames.append(time.perf_counter())
 
-    app._display = painted  # type: ignore[method-assign]
+    on_frame_sent(app, painted)
     async with app.run_test(size=SIZE):
         deadline = time.perf_counter() + 30
         while not frames:
