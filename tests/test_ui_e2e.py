@@ -39,7 +39,8 @@ async def test_demo_stack_end_to_end(tmp_path: Path) -> None:
             # open a Sentry issue: its real latest event comes from the simulator
             key = next(k for k in feed.order if k[0] is Source.SENTRY)
             lst = app.feed_screen().issue_list  # type: ignore[union-attr]
-            assert lst.select_key(key)
+            # the list takes the feed's order on its next redraw (at most 30 a second)
+            await _until(lambda: lst.select_key(key), pilot)
             await pilot.press("enter")
             await pilot.pause()
             screen = app.screen

@@ -155,7 +155,8 @@ async def test_bad_release_is_one_incident_across_services(demo: DemoStack) -> N
         screen = app.screen
         assert isinstance(screen, FeedScreen)
         lst = screen.issue_list
-        assert lst.select_key(web.key)
+        # the list takes the feed's order on its next redraw (at most 30 a second)
+        await until(lambda: lst.select_key(web.key), pilot, what="web issue listed")
         await pilot.pause()
         row = "".join(
             s.text for s in lst.render_line(lst.position(web.key) + 1 - int(lst.scroll_y))

@@ -71,7 +71,7 @@ async def test_tickets_and_trace_index_survive_a_restart(tmp_path: Path) -> None
             screen = app.screen
             assert isinstance(screen, FeedScreen)
             lst = screen.issue_list
-            assert lst.select_key(issue.key)
+            await until(lambda: lst.select_key(issue.key), pilot)
             await pilot.pause()
             line = lst.render_line(lst.position(issue.key) + 1 - int(lst.scroll_y))  # type: ignore[operator]
             assert "⧉" in line.text
