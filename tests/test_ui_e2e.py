@@ -7,8 +7,6 @@ with its real latest event, and `r` resolves it in the simulator.
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Callable
 from pathlib import Path
 
 from sxtriage.config import Settings
@@ -16,13 +14,7 @@ from sxtriage.demo import start_demo
 from sxtriage.models import Source, Status
 from sxtriage.ui.app import SxTriageApp
 from sxtriage.ui.screens.issue.screen import IssueScreen
-
-
-async def _until(check: Callable[[], bool], pilot, within: float = 15.0) -> None:  # type: ignore[no-untyped-def]
-    deadline = asyncio.get_running_loop().time() + within
-    while not check():
-        assert asyncio.get_running_loop().time() < deadline, "timed out"
-        await pilot.pause(0.1)
+from tests.test_ui_integration import until
 
 
 async def test_demo_stack_end_to_end(tmp_path: Path) -> None:
@@ -32,15 +24,15 @@ async def test_demo_stack_end_to_end(tmp_path: Path) -> None:
     feed = stack.session.feed
     try:
         async with app.run_test(size=(160, 45)) as pilot:
-            await _until(lambda: any(k[0] is Source.SENTRY for k in feed.issues), pilot)
-            await _until(lambda: any(k[0] is Source.RELAY for k in feed.issues), pilot)
+            await until(lambda: any(k[0] is Source.SENTRY for k in feed.issues), pilot)
+            await until(lambda: any(k[0] is Source.RELAY for k in feed.issues), pilot)
             assert stack.session.health["relay"].ok
             assert any(t.startswith("Simulate: ") for t in stack.session.commands)
             # open a Sentry issue: its real latest event comes from the simulator
             key = next(k for k in feed.order if k[0] is Source.SENTRY)
             lst = app.feed_screen().issue_list  # type: ignore[union-attr]
             # the list takes the feed's order on its next redraw (at most 30 a second)
-            await _until(lambda: lst.select_key(key), pilot)
+            await until(lambda: lst.select_key(key), pilot)
             await pilot.press("enter")
             await pilot.pause()
             screen = app.screen
@@ -49,9 +41,9 @@ async def test_demo_stack_end_to_end(tmp_path: Path) -> None:
             assert screen.event is not None and screen.event.exceptions
             # resolve it from the keyboard: optimistic in the feed, then in the simulator
             await pilot.press("r")
-            await _until(lambda: feed.get(key).status is Status.RESOLVED, pilot)
+            await until(lambda: feed.get(key).status is Status.RESOLVED, pilot)
             sim_issue = stack.sim.state.issues[int(key[1])]
-            await _until(lambda: str(sim_issue.status) == "resolved", pilot)
+            await until(lambda: str(sim_issue.status) == "resolved", pilot)
             await pilot.press("escape", "q")
     finally:
         await stack.stop()
